@@ -1,0 +1,149 @@
+"""Configuration: ``[tool.sqltune]`` in ``pyproject.toml`` or the top level of ``.sqltune.toml``.
+
+The nearest such file at or above the working directory is used (``.sqltune.toml`` wins in one folder)::
+
+    [tool.sqltune]
+    dialect = "postgres"
+    schema = "db/schema.sql"      # DDL or a JSON snapshot, relative to the config file
+    select = ["ALL"]              # codes, code prefixes, rule names or categories
+    ignore = ["SQ001"]
+    exclude = ["migrations/**"]   # globs of files not to lint
+    fail-on = "warning"           # lowest severity that makes `lint` exit 1
+
+    [tool.sqltune.severity]
+    SQ012 = "error"
+
+Unknown keys are errors: a misspelt option must not silently do nothing.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sqltune.findings import Severity
+
+__all__ = ["OPTIONS", "Config", "ConfigError", "find_config", "load_config"]
+
+
+class ConfigError(ValueError):
+    pass
+
+
+#: Every option with its documentation (a test checks each is documented in docs/configuration.md).
+OPTIONS: dict[str, str] = {
+    "dialect": "SQL dialect of the files (any sqlglot dialect name); default: sqlglot's generic dialect.",
+    "schema": "Path of a DDL file or JSON schema snapshot that queries are checked against.",
+    "select": "Rules to run: codes, code prefixes, rule names, categories, or ALL (the default).",
+    "ignore": "Rules not to run, in the same forms as select.",
+    "exclude": "Glob patterns of files that are never linted.",
+    "severity": "Table of code = severity overrides (error, warning, info).",
+    "fail-on": "Lowest severity that makes lint exit with code 1 (error, warning or info; default info).",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    dialect: str | None = None
+    schema: str | None = None
+    select: tuple[str, ...] = ("ALL",)
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    severity: dict[str, Severity] = field(default_factory=dict)
+    fail_on: Severity = Severity.INFO
+    path: str | None = None  # the file it was read from
+
+    def with_overrides(self, **changes: Any) -> Config:
+        """A copy with the given (non-None) options replaced, as the CLI's flags do."""
+        return replace(self, **{key: value for key, value in changes.items() if value is not None})
+
+    def is_excluded(self, path: str) -> bool:
+        if not self.exclude:
+            return False
+        relative = os.path.relpath(path, os.path.dirname(self.path)) if self.path else path
+        return any(fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(path, pattern) for pattern in self.exclude)
+
+    def fingerprint(self) -> str:
+        """Stable text of everything that changes findings (for caches)."""
+        severity = ",".join(f"{k}={v}" for k, v in sorted(self.severity.items()))
+        return "|".join([str(self.dialect), str(self.schema), ",".join(self.select), ",".join(self.ignore), severity])
+
+
+def _strings(path: str, key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{path}: '{key}' must be a string or a list of strings")
+    return tuple(value)
+
+
+def config_from_mapping(data: dict[str, Any], path: str = "<config>") -> Config:
+    unknown = set(data) - set(OPTIONS)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown option(s) {', '.join(sorted(unknown))}; expected one of: {', '.join(OPTIONS)}"
+        )
+    base = os.path.dirname(path) if path != "<config>" else ""
+    schema = data.get("schema")
+    if schema is not None and not isinstance(schema, str):
+        raise ConfigError(f"{path}: 'schema' must be a path")
+    dialect = data.get("dialect")
+    if dialect is not None and not isinstance(dialect, str):
+        raise ConfigError(f"{path}: 'dialect' must be a dialect name")
+    severities = data.get("severity", {})
+    if not isinstance(severities, dict):
+        raise ConfigError(f"{path}: 'severity' must be a table of code = severity")
+    try:
+        severity = {code.upper(): Severity.parse(value) for code, value in severities.items()}
+        fail_on = Severity.parse(data.get("fail-on", "info"))
+    except ValueError as error:
+        raise ConfigError(f"{path}: {error}") from None
+    return Config(
+        dialect=dialect,
+        schema=os.path.join(base, schema) if schema and base else schema,
+        select=_strings(path, "select", data.get("select", ["ALL"])),
+        ignore=_strings(path, "ignore", data.get("ignore", [])),
+        exclude=_strings(path, "exclude", data.get("exclude", [])),
+        severity=severity,
+        fail_on=fail_on,
+        path=path if path != "<config>" else None,
+    )
+
+
+def find_config(start: str | os.PathLike[str] = ".") -> Path | None:
+    """The nearest ``.sqltune.toml``, or ``pyproject.toml`` with a ``[tool.sqltune]`` table."""
+    folder = Path(start).resolve()
+    if folder.is_file():
+        folder = folder.parent
+    for candidate in (folder, *folder.parents):
+        dotfile = candidate / ".sqltune.toml"
+        if dotfile.is_file():
+            return dotfile
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                if "sqltune" in tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {}):
+                    return pyproject
+            except tomllib.TOMLDecodeError:
+                continue
+    return None
+
+
+def load_config(path: str | os.PathLike[str] | None = None, start: str | os.PathLike[str] = ".") -> Config:
+    """Read ``path``, or the nearest config file; defaults when there is none."""
+    found = Path(path) if path is not None else find_config(start)
+    if found is None:
+        return Config()
+    try:
+        data = tomllib.loads(found.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{found}: cannot read: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{found}: invalid TOML: {error}") from None
+    if found.name == "pyproject.toml":
+        data = data.get("tool", {}).get("sqltune", {})
+    return config_from_mapping(data, str(found))

@@ -1,0 +1,184 @@
+"""The lint engine: sources -> statements -> schema -> rules -> a :class:`Report`.
+
+Each statement is walked once; every node is handed to the rules that asked for its type. Statement-level
+rules see the lazily built :class:`QueryGraph`; schema rules run once over the tables that the linted files
+define. A statement that does not parse becomes an ``SQ000`` finding and the others are still linted.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqltune._sqlglot import exp, get_dialect
+from sqltune.config import Config
+from sqltune.findings import Finding, Report, Severity
+from sqltune.parsing import Statement, parse_source
+from sqltune.rules.base import Rule, SchemaContext, StatementContext, Violation
+from sqltune.rules.registry import RegisteredRule, all_rules, resolve_selection
+from sqltune.schema import Schema, Table, apply_ddl
+from sqltune.source import InputProblem, Source, read_sources
+from sqltune.suppress import Suppressions
+
+__all__ = ["PARSE_ERROR", "Linter", "lint_paths", "lint_text"]
+
+PARSE_ERROR = "SQ000"
+
+
+@dataclass(slots=True)
+class ParsedSource:
+    source: Source
+    statements: list[Statement]
+
+
+@dataclass
+class Linter:
+    """Rules selected by a :class:`Config`, ready to lint any number of sources."""
+
+    config: Config = field(default_factory=Config)
+    schema: Schema | None = None  # overrides config.schema when given
+
+    def __post_init__(self) -> None:
+        get_dialect(self.config.dialect)  # fail early, with the list of dialects, on an unknown name
+        registered = all_rules()
+        selected = resolve_selection(self.config.select, registered) - resolve_selection(self.config.ignore, registered)
+        self.selected: dict[str, RegisteredRule] = {code: registered[code] for code in sorted(selected)}
+        for code in self.config.severity:
+            if code not in registered:
+                resolve_selection([code], registered)  # raises the unknown-rule error
+        self._instances: dict[str, Rule] = {code: r.rule() for code, r in self.selected.items()}
+        self._visitors: dict[type[exp.Expression], list[tuple[str, Rule]]] = {}
+        self._checkers = [(c, r) for c, r in self._instances.items() if "check" in type(r).hooks()]
+        self._schema_checkers = [(c, r) for c, r in self._instances.items() if "check_schema" in type(r).hooks()]
+        if self.schema is None and self.config.schema:
+            self.schema = Schema.load(self.config.schema, self.config.dialect)
+
+    # -- dispatch -------------------------------------------------------------------------------------
+    def _rules_for(self, node_type: type[exp.Expression]) -> list[tuple[str, Rule]]:
+        rules = self._visitors.get(node_type)
+        if rules is None:
+            rules = [
+                (code, rule)
+                for code, rule in self._instances.items()
+                if rule.node_types and issubclass(node_type, rule.node_types)
+            ]
+            self._visitors[node_type] = rules
+        return rules
+
+    def _finding(self, code: str, violation: Violation, statement: Statement | None, fallback: Source) -> Finding:
+        meta = self.selected[code].meta if code in self.selected else all_rules()[code].meta
+        severity = self.config.severity.get(code, meta.severity)
+        if violation.span is not None:
+            span = violation.span
+        elif statement is not None:
+            span = statement.node_span(violation.node)
+        else:
+            span = fallback.span(0, 0)
+        return Finding(
+            code,
+            meta.name,
+            severity,
+            violation.message,
+            span,
+            violation.fix,
+            statement.text if statement is not None else "",
+        )
+
+    # -- linting --------------------------------------------------------------------------------------
+    def _statement_findings(self, statement: Statement, schema: Schema) -> list[Finding]:
+        if statement.error is not None:
+            violation = Violation(statement.error.message, span=statement.error.span)
+            return [self._finding(PARSE_ERROR, violation, statement, statement.source)]
+        ctx = StatementContext(statement, schema, self.config.dialect)
+        findings: list[Finding] = []
+        rules_for = self._rules_for
+        for node in ctx.expression.walk():
+            for code, rule in rules_for(type(node)):
+                for violation in rule.visit(node, ctx):
+                    findings.append(self._finding(code, violation, statement, statement.source))
+        for code, rule in self._checkers:
+            for violation in rule.check(ctx):
+                findings.append(self._finding(code, violation, statement, statement.source))
+        return findings
+
+    def parse(self, source: Source) -> ParsedSource:
+        return ParsedSource(source, parse_source(source, self.config.dialect))
+
+    def lint_parsed(self, parsed: Sequence[ParsedSource]) -> Report:
+        """Lint already parsed sources together: DDL in any of them informs the queries in all."""
+        report = Report()
+        schema = Schema(self.schema or ())
+        defined: list[Table] = []
+        for item in parsed:
+            for statement in item.statements:
+                if isinstance(statement.expression, exp.Create | exp.Alter):
+                    made = apply_ddl(schema, statement, self.config.dialect)
+                    if isinstance(made, Table) and isinstance(statement.expression, exp.Create):
+                        defined.append(made)
+        by_path: dict[str, list[Finding]] = {}
+        for item in parsed:
+            report.sources[item.source.path] = item.source
+            report.statements += len(item.statements)
+            findings = by_path.setdefault(item.source.path, [])
+            for statement in item.statements:
+                findings.extend(self._statement_findings(statement, schema))
+        if self._schema_checkers and defined:
+            ctx = SchemaContext(defined, schema, self.config.dialect)
+            statements = {(s.source.path, s.span.start): s for item in parsed for s in item.statements if s.expression}
+            for code, rule in self._schema_checkers:
+                for violation in rule.check_schema(ctx):
+                    span = violation.span
+                    owner = statements.get((span.path, span.start)) if span is not None else None
+                    source = report.sources[span.path] if span is not None else parsed[0].source
+                    by_path.setdefault(source.path, []).append(self._finding(code, violation, owner, source))
+        for item in parsed:
+            kept = self._unsuppressed(item, by_path.get(item.source.path, []))
+            report.findings.extend(kept)
+        report.sort()
+        return report
+
+    def _unsuppressed(self, item: ParsedSource, findings: list[Finding]) -> list[Finding]:
+        suppressions = Suppressions.scan(item.source.text)
+        if not suppressions:
+            return findings
+        ranges = []
+        previous_end = 0
+        for statement in item.statements:
+            codes = suppressions.statement_codes(statement.span.line, previous_end)
+            ranges.append((statement.span.start, statement.span.end, codes))
+            previous_end = statement.span.end_pos.line
+        kept = []
+        for finding in findings:
+            codes = next((c for start, end, c in ranges if start <= finding.span.start <= max(end, start)), frozenset())
+            if not suppressions.hides(finding, codes):
+                kept.append(finding)
+        return kept
+
+    def lint_sources(self, sources: Iterable[Source | InputProblem]) -> Report:
+        parsed: list[ParsedSource] = []
+        problems: list[InputProblem] = []
+        for source in sources:
+            if isinstance(source, InputProblem):
+                problems.append(source)
+            elif self.config.is_excluded(source.path):
+                continue
+            else:
+                parsed.append(self.parse(source))
+        report = self.lint_parsed(parsed)
+        report.problems.extend(problems)
+        return report
+
+
+def lint_text(sql: str, config: Config | None = None, schema: Schema | None = None, path: str = "<string>") -> Report:
+    return Linter(config or Config(), schema).lint_sources([Source(path, sql)])
+
+
+def lint_paths(
+    paths: Iterable[str | os.PathLike[str]], config: Config | None = None, schema: Schema | None = None
+) -> Report:
+    return Linter(config or Config(), schema).lint_sources(read_sources(paths))
+
+
+def fails(report: Report, fail_on: Severity) -> bool:
+    return any(finding.severity >= fail_on for finding in report.findings)

@@ -1,0 +1,16 @@
+"""Rules: the base class, the catalogue, the plugin registry and the built-in rules."""
+
+from sqltune.rules.base import Rule, RuleMeta, SchemaContext, StatementContext, Violation
+from sqltune.rules.registry import RegisteredRule, RegistryError, all_rules, resolve_selection
+
+__all__ = [
+    "RegisteredRule",
+    "RegistryError",
+    "Rule",
+    "RuleMeta",
+    "SchemaContext",
+    "StatementContext",
+    "Violation",
+    "all_rules",
+    "resolve_selection",
+]

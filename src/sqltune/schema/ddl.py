@@ -1,0 +1,174 @@
+"""A :class:`~sqltune.schema.model.Schema` from DDL: CREATE TABLE, CREATE INDEX and ALTER TABLE ... ADD.
+
+>>> schema = schema_from_ddl('''
+...     CREATE TABLE customers (id bigint PRIMARY KEY, email text NOT NULL UNIQUE);
+...     CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint REFERENCES customers (id));
+...     CREATE INDEX orders_customer ON orders (customer_id);
+... ''', dialect="postgres")
+>>> orders = schema.table("orders")
+>>> orders.foreign_keys[0].ref_table, orders.indexes[0].columns
+('customers', ('customer_id',))
+>>> schema.table("customers").is_unique(["email"])
+True
+"""
+
+from __future__ import annotations
+
+from sqltune._sqlglot import exp
+from sqltune.parsing import Statement, parse_source
+from sqltune.schema.model import Column, ForeignKey, Index, Schema, Table, fold
+from sqltune.source import Source
+
+__all__ = ["SchemaError", "apply_ddl", "normalise_type", "schema_from_ddl"]
+
+
+class SchemaError(ValueError):
+    """DDL that could not be read; the message names the file, line and column."""
+
+
+def normalise_type(type_sql: str, dialect: str | None = None) -> str:
+    """``"varchar(10)"`` -> ``"VARCHAR(10)"``; types sqlglot does not know are kept as written, upper-cased."""
+    try:
+        return str(exp.DataType.build(type_sql, dialect=dialect).sql())
+    except Exception:  # sqlglot raises several error types for unknown types; keep the user's spelling
+        return type_sql.strip().upper()
+
+
+def _table_name(table: exp.Table) -> tuple[str, str | None]:
+    namespace = ".".join(part.name for part in (table.args.get("catalog"), table.args.get("db")) if part)
+    return table.name, namespace or None
+
+
+def _identifiers(nodes: list[exp.Expression] | None) -> tuple[str, ...]:
+    return tuple(node.name for node in nodes or ())
+
+
+def _column_def(table: Table, definition: exp.ColumnDef) -> None:
+    kind = definition.args.get("kind")
+    column = Column(definition.name, kind.sql() if kind is not None else "")
+    for constraint in definition.args.get("constraints") or ():
+        rule = constraint.args.get("kind")
+        if isinstance(rule, exp.NotNullColumnConstraint) and not rule.args.get("allow_null"):
+            column.nullable = False
+        elif isinstance(rule, exp.PrimaryKeyColumnConstraint):
+            table.primary_key = (column.name,)
+            column.nullable = False
+        elif isinstance(rule, exp.UniqueColumnConstraint):
+            table.unique_keys.append((column.name,))
+        elif isinstance(rule, exp.GeneratedAsIdentityColumnConstraint):
+            column.identity = True
+        elif isinstance(rule, exp.DefaultColumnConstraint):
+            column.default = rule.this.sql() if rule.this is not None else None
+        elif isinstance(rule, exp.Reference):
+            _add_reference(table, (column.name,), rule)
+    table.add_column(column)
+
+
+def _add_reference(table: Table, columns: tuple[str, ...], reference: exp.Reference) -> None:
+    target = reference.this
+    ref_columns: tuple[str, ...] = ()
+    if isinstance(target, exp.Schema):
+        ref_columns = _identifiers(target.expressions)
+        target = target.this
+    if isinstance(target, exp.Table):
+        name, namespace = _table_name(target)
+        ref = f"{namespace}.{name}" if namespace else name
+        table.foreign_keys.append(ForeignKey(columns, ref, ref_columns))
+
+
+def _table_constraint(table: Table, node: exp.Expression) -> None:
+    if isinstance(node, exp.Constraint):
+        for inner in node.expressions:
+            _table_constraint(table, inner)
+    elif isinstance(node, exp.PrimaryKey):
+        table.primary_key = tuple(
+            part.name if isinstance(part, exp.Identifier | exp.Column) else part.this.name for part in node.expressions
+        )
+        for name in table.primary_key:
+            column = table.column(name)
+            if column is not None:
+                column.nullable = False
+    elif isinstance(node, exp.UniqueColumnConstraint):
+        schema = node.this
+        if isinstance(schema, exp.Schema):
+            table.unique_keys.append(_identifiers(schema.expressions))
+    elif isinstance(node, exp.ForeignKey):
+        reference = node.args.get("reference")
+        if isinstance(reference, exp.Reference):
+            _add_reference(table, _identifiers(node.expressions), reference)
+
+
+def _index_column(node: exp.Expression) -> str:
+    inner = node.this if isinstance(node, exp.Ordered) else node
+    return inner.name if isinstance(inner, exp.Column | exp.Identifier) else inner.sql()
+
+
+def apply_ddl(schema: Schema, statement: Statement, dialect: str | None = None) -> Table | Index | None:
+    """Apply one parsed DDL statement to ``schema``; returns what it defined, or ``None`` if not DDL."""
+    expression = statement.expression
+    if isinstance(expression, exp.Create):
+        kind = str(expression.args.get("kind") or "").upper()
+        target = expression.this
+        if kind == "TABLE" and isinstance(target, exp.Schema) and isinstance(target.this, exp.Table):
+            name, namespace = _table_name(target.this)
+            table = Table(name, namespace, origin=statement.span)
+            for node in target.expressions:
+                if isinstance(node, exp.ColumnDef):
+                    _column_def(table, node)
+                else:
+                    _table_constraint(table, node)
+            schema.add(table)
+            return table
+        if kind == "TABLE" and isinstance(target, exp.Table):  # CREATE TABLE ... AS SELECT: columns unknown
+            name, namespace = _table_name(target)
+            table = Table(name, namespace, origin=statement.span)
+            schema.add(table)
+            return table
+        if kind == "INDEX" and isinstance(target, exp.Index):
+            return _create_index(schema, expression, target, statement)
+    if isinstance(expression, exp.Alter) and isinstance(expression.this, exp.Table):
+        table = schema.table(exp.table_name(expression.this))
+        if table is None:
+            return None
+        for action in expression.args.get("actions") or ():
+            if isinstance(action, exp.AddConstraint):
+                for node in action.expressions:
+                    _table_constraint(table, node)
+            elif isinstance(action, exp.ColumnDef):
+                _column_def(table, action)
+        return table
+    return None
+
+
+def _create_index(schema: Schema, create: exp.Create, index: exp.Index, statement: Statement) -> Index | None:
+    table_node = index.args.get("table")
+    if not isinstance(table_node, exp.Table):
+        return None
+    table = schema.table(exp.table_name(table_node))
+    params = index.args.get("params")
+    columns = tuple(_index_column(c) for c in (params.args.get("columns") or ())) if params else ()
+    using = params.args.get("using") if params else None
+    where = params.args.get("where") if params else None
+    include = _identifiers(params.args.get("include")) if params else ()
+    created = Index(
+        name=index.name or f"{table_node.name}_{'_'.join(fold(c) for c in columns)}_idx",
+        table=table.qualified_name if table else exp.table_name(table_node),
+        columns=columns,
+        unique=bool(create.args.get("unique")),
+        method=(using.name.lower() if isinstance(using, exp.Expression) else str(using or "btree")).lower(),
+        include=include,
+        where=where.this.sql() if isinstance(where, exp.Where) else None,
+        origin=statement.span,
+    )
+    if table is not None:
+        table.indexes.append(created)
+    return created
+
+
+def schema_from_ddl(sql: str, dialect: str | None = None, path: str = "<ddl>") -> Schema:
+    schema = Schema()
+    for statement in parse_source(Source(path, sql), dialect):
+        if statement.error is not None:
+            raise SchemaError(f"{statement.error.span}: {statement.error.message}")
+        apply_ddl(schema, statement, dialect)
+    return schema
