@@ -164,7 +164,10 @@ class Linter:
             elif self.config.is_excluded(source.path):
                 continue
             else:
-                parsed.append(self.parse(source))
+                item = self.parse(source)
+                if not item.statements:
+                    problems.append(InputProblem(source.path, "no SQL statements (empty file)", fatal=False))
+                parsed.append(item)
         report = self.lint_parsed(parsed)
         report.problems.extend(problems)
         return report

@@ -121,6 +121,7 @@ class InputProblem:
     message: str
     line: int = 0
     column: int = 0
+    fatal: bool = True  # False for notices (an empty file) that do not change the exit code
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}:{self.column}" if self.line else self.path

@@ -1,10 +1,37 @@
 """The built-in rules, registered through the ``sqltune.rules`` entry point like any plugin."""
 
-from sqltune.rules.builtin import columns, parse_error
+from sqltune.rules.builtin import (
+    columns,
+    ddl_design,
+    ddl_indexes,
+    ddl_keys,
+    ddl_types,
+    dml,
+    grouping,
+    joins,
+    nulls,
+    ordering,
+    parse_error,
+    predicates,
+    set_operations,
+    subqueries,
+)
 
 RULES = [
     *parse_error.RULES,
     *columns.RULES,
+    *predicates.RULES,
+    *nulls.RULES,
+    *joins.RULES,
+    *subqueries.RULES,
+    *ordering.RULES,
+    *grouping.RULES,
+    *set_operations.RULES,
+    *dml.RULES,
+    *ddl_types.RULES,
+    *ddl_keys.RULES,
+    *ddl_indexes.RULES,
+    *ddl_design.RULES,
 ]
 
 __all__ = ["RULES"]
