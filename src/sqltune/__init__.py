@@ -1,3 +1,30 @@
-"""sqltune: make SQL fast and schemas sound."""
+"""sqltune: make SQL fast and schemas sound.
+
+>>> import sqltune
+>>> report = sqltune.lint("SELECT * FROM orders", dialect="postgres")
+>>> [finding.code for finding in report]
+['SQ001']
+"""
 
 __version__ = "0.1.0"
+
+from sqltune.api import analyze, lint  # noqa: E402
+from sqltune.config import Config, load_config  # noqa: E402
+from sqltune.findings import Finding, Fix, Report, Severity  # noqa: E402
+from sqltune.graph import ColumnRole, QueryGraph  # noqa: E402
+from sqltune.schema import Schema  # noqa: E402
+
+__all__ = [
+    "ColumnRole",
+    "Config",
+    "Finding",
+    "Fix",
+    "QueryGraph",
+    "Report",
+    "Schema",
+    "Severity",
+    "__version__",
+    "analyze",
+    "lint",
+    "load_config",
+]

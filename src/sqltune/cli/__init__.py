@@ -46,4 +46,5 @@ def main() -> None:
     """Make SQL fast and schemas sound: lint queries and DDL, read plans, rewrite safely, advise indexes."""
 
 
-from sqltune.cli import lint as _lint  # noqa: E402,F401  (registers the command)
+from sqltune.cli import lint as _lint  # noqa: E402,F401  (each import registers its commands)
+from sqltune.cli import rules as _rules  # noqa: E402,F401
