@@ -1,3 +1,565 @@
-"""(being written)"""
+"""Rules about filter predicates that keep an index from being used.
 
-RULES: list[type] = []
+A B-tree index answers ``column <op> value`` where the bare column is compared with something that is fixed
+while the relation is scanned. These rules flag predicates that hide the column (SQ002), search in the
+middle of a string (SQ003, SQ023), spread a disjunction over several columns (SQ006) or compare values of
+different type families (SQ017), each naming what to write instead.
+
+The helpers at the top (:func:`clause_of`, :func:`uses_by_node`, :func:`conjuncts`, ...) are shared with
+the ``nulls`` and ``joins`` modules.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterator
+
+from sqltune._sqlglot import exp
+from sqltune.graph import ColumnUse, QueryGraph
+from sqltune.rules.base import Rule, StatementContext, Violation
+from sqltune.schema import fold
+
+__all__ = [
+    "RULES",
+    "ImplicitTypeConversion",
+    "LeadingWildcardLike",
+    "NonSargablePredicate",
+    "OrAcrossColumns",
+    "RegexPredicate",
+    "clause_of",
+    "column_type",
+    "conjuncts",
+    "local_columns",
+    "negated",
+    "stored_column",
+    "uses_by_node",
+]
+
+#: Statement kinds whose direct children are clauses (``where``, ``joins``, ``expressions``, ...).
+_CLAUSE_OWNERS = (exp.Select, exp.Update, exp.Delete)
+#: Clauses in which a predicate filters rows (and so decides whether an index can be used).
+FILTER_CLAUSES = frozenset({"where", "on"})
+
+
+def clause_of(node: exp.Expression) -> str:
+    """The clause of the nearest enclosing query block that holds ``node``.
+
+    ``"where"``, ``"having"``, ``"expressions"`` (the select list), ``"group"``, ``"order"``, ``"on"`` (a
+    JOIN's condition) or ``""`` when the node sits outside any query block.
+
+    >>> from sqltune._sqlglot import parse_one
+    >>> tree = parse_one("SELECT a FROM t JOIN u ON u.id = t.uid WHERE lower(b) = 'x'")
+    >>> [clause_of(c) for c in tree.find_all(exp.Column)]
+    ['expressions', 'on', 'on', 'where']
+    """
+    child, parent = node, node.parent
+    while parent is not None and not isinstance(parent, _CLAUSE_OWNERS):
+        if isinstance(parent, exp.Join):
+            return "on" if child.arg_key == "on" else "join"
+        child, parent = parent, parent.parent
+    return child.arg_key if parent is not None else ""
+
+
+_USES: weakref.WeakKeyDictionary[QueryGraph, dict[int, ColumnUse]] = weakref.WeakKeyDictionary()
+
+
+def uses_by_node(graph: QueryGraph) -> dict[int, ColumnUse]:
+    """Each column occurrence's :class:`ColumnUse`, keyed by ``id()`` of its ``exp.Column`` node.
+
+    Built once per graph (rules ask for it on every visited node).
+    """
+    found = _USES.get(graph)
+    if found is None:
+        found = _USES[graph] = {id(use.node): use for use in graph.uses}
+    return found
+
+
+def conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
+    """The ANDed terms of a condition, parentheses removed (``a AND (b AND c)`` -> ``[a, b, c]``)."""
+    if node is None:
+        return []
+    node = node.unnest()
+    if isinstance(node, exp.And):
+        return [*conjuncts(node.this), *conjuncts(node.expression)]
+    return [node]
+
+
+def disjuncts(node: exp.Expression) -> list[exp.Expression]:
+    """The ORed branches of a condition, parentheses removed."""
+    node = node.unnest()
+    if isinstance(node, exp.Or):
+        return [*disjuncts(node.this), *disjuncts(node.expression)]
+    return [node]
+
+
+def local_columns(node: exp.Expression) -> list[exp.Column]:
+    """Column occurrences of ``node`` outside nested subqueries (``*`` excluded)."""
+    found: list[exp.Column] = []
+    for child in node.walk(prune=lambda n: isinstance(n, exp.Query) and n is not node):
+        if isinstance(child, exp.Column) and not isinstance(child.this, exp.Star):
+            found.append(child)
+    return found
+
+
+def column_type(use: ColumnUse | None, graph: QueryGraph) -> str:
+    """The schema type of the column a use refers to (``"VARCHAR(10)"``), or ``""`` when unknown."""
+    if use is None or use.column.relation is None:
+        return ""
+    table = graph.relations[use.column.relation].table
+    column = table.column(use.column.column) if table is not None else None
+    return column.type if column is not None else ""
+
+
+def _sql(node: exp.Expression, ctx: StatementContext) -> str:
+    return str(node.sql(dialect=ctx.dialect or "", comments=False))
+
+
+def stored_column(column: exp.Column, uses: dict[int, ColumnUse], graph: QueryGraph) -> bool:
+    """True when the column is (or, unattributed, can only be) a base-table column: one an index can exist on.
+
+    Columns of CTEs and derived tables are computed, so index advice about them would be wrong.
+    """
+    use = uses.get(id(column))
+    if use is None:
+        return False
+    if use.column.relation is not None:
+        return graph.relations[use.column.relation].kind == "table"
+    relations = graph.relations_in(use.scope) if use.scope in graph.scopes else []
+    return bool(relations) and all(relation.kind == "table" for relation in relations)
+
+
+# -- SQ002 ----------------------------------------------------------------------------------------------
+_COMPARISON_OPS: dict[type[exp.Expression], str] = {
+    exp.EQ: "=",
+    exp.NullSafeEQ: "<=>",
+    exp.GT: ">",
+    exp.GTE: ">=",
+    exp.LT: "<",
+    exp.LTE: "<=",
+}
+_MIRRORED = {"=": "=", "<=>": "<=>", ">": "<", ">=": "<=", "<": ">", "<=": ">="}
+_SUBJECT_ONLY = (exp.Between, exp.In, exp.Like, exp.ILike)  # only ``this`` can be the indexed side
+_CASE_FUNCTIONS = (exp.Lower, exp.Upper)
+_DATE_PARTS = (exp.Year, exp.Month, exp.Day, exp.Quarter, exp.Week, exp.Extract)
+_TRUNCATIONS = (exp.TimestampTrunc, exp.DateTrunc, exp.TimeTrunc, exp.Date, exp.TsOrDsToDate)
+
+
+def _depends_on(node: exp.Expression, relation: str, uses: dict[int, ColumnUse]) -> bool | None:
+    """Whether ``node`` reads a column of ``relation`` (subqueries included); ``None`` when it cannot tell."""
+    for child in node.find_all(exp.Column):
+        if isinstance(child.this, exp.Star):
+            continue
+        use = uses.get(id(child))
+        if use is None or use.column.relation is None:
+            return None
+        if use.column.relation == relation:
+            return True
+    return False
+
+
+class NonSargablePredicate(Rule):
+    """SQ002: a function, arithmetic, cast or COLLATE around a column compared in WHERE or JOIN ... ON.
+
+    The wrapped side must read a single base-table column (CTE and derived-table columns have no index) and
+    the other side must not depend on that relation (a constant, a parameter, an uncorrelated subquery or
+    another relation's columns): only then would the bare column have been usable as an index key.
+    """
+
+    code = "SQ002"
+    node_types = (*_COMPARISON_OPS, *_SUBJECT_ONLY)
+
+    def visit(self, node: exp.Expression, ctx: StatementContext) -> Iterator[Violation]:
+        if clause_of(node) not in FILTER_CLAUSES or negated(node):
+            return  # a negated condition cannot seek an index whatever its operand
+        if isinstance(node, exp.Like | exp.ILike) and not _prefix_pattern(node.expression):
+            return  # a leading wildcard is SQ003's finding; a column pattern is no index question
+        sides = [node.this] if isinstance(node, _SUBJECT_ONLY) else [node.this, node.expression]
+        for side in sides:
+            other = [s for s in node.iter_expressions() if s is not side]
+            violation = self._judge(node, side, other, ctx)
+            if violation is not None:
+                yield violation
+                return
+
+    def _judge(
+        self, node: exp.Expression, side: exp.Expression, others: list[exp.Expression], ctx: StatementContext
+    ) -> Violation | None:
+        wrapped = side.unnest()
+        if isinstance(wrapped, exp.Column) or wrapped.find(exp.Query) is not None:
+            return None
+        columns = local_columns(wrapped)
+        if len({(fold(c.table), fold(c.name)) for c in columns}) != 1:
+            return None  # no column, or several: no single-column index would serve it either way
+        uses = uses_by_node(ctx.graph)
+        if not stored_column(columns[0], uses, ctx.graph):
+            return None
+        relations = {uses[id(c)].column.relation if id(c) in uses else None for c in columns}
+        if len(relations) != 1:
+            return None  # reads several relations (or cannot tell): no single-table index could serve it
+        relation = relations.pop()
+        for other in others:
+            if other.find(exp.Column) is None:
+                continue  # a constant, a parameter or a subquery that reads no outer column
+            if relation is None or _depends_on(other, relation, uses) is not False:
+                return None
+        column = columns[0]
+        if isinstance(wrapped, exp.Cast) and wrapped.this.unnest() is column:
+            declared = column_type(uses.get(id(column)), ctx.graph)
+            if declared and declared == wrapped.to.sql():
+                return None  # a cast to the column's own type changes nothing
+        name = _sql(column, ctx)
+        kind = _wrapper_kind(wrapped, ctx)
+        advice = _sargable_advice(node, wrapped, column, ctx)
+        return Violation(
+            f"`{_sql(wrapped, ctx)}` applies {kind} to column `{name}` in a filter, so an index on `{name}` "
+            f"cannot be used and the expression is computed for every row; {advice}",
+            wrapped,
+        )
+
+
+def _is_prefix(node: exp.Expression) -> bool:
+    """``substring(col, 1, n)`` / ``left(col, n)``: a prefix that LIKE 'abc%' can test."""
+    if isinstance(node, exp.Left):
+        return True
+    start = node.args.get("start") if isinstance(node, exp.Substring) else None
+    return isinstance(start, exp.Literal) and start.this == "1"
+
+
+def _prefix_pattern(pattern: exp.Expression) -> bool:
+    return isinstance(pattern, exp.Literal) and pattern.is_string and pattern.this[:1] not in ("%", "_", "")
+
+
+def _wrapper_kind(node: exp.Expression, ctx: StatementContext) -> str:
+    if isinstance(node, exp.Cast):
+        return "a cast"
+    if isinstance(node, exp.Case | exp.If):
+        return "a CASE expression"
+    if isinstance(node, exp.Neg):
+        return "a negation"
+    if isinstance(node, exp.Collate):
+        return "COLLATE"
+    if isinstance(node, exp.Binary) and not isinstance(node, exp.Func):
+        return "arithmetic"
+    return f"the function {_sql(node, ctx).split('(')[0].strip() or type(node).__name__.upper()}"
+
+
+def _sargable_advice(
+    comparison: exp.Expression, wrapped: exp.Expression, column: exp.Column, ctx: StatementContext
+) -> str:
+    """What to write instead: a rewrite when one is mechanical, else the expression index to create."""
+    name = _sql(column, ctx)
+    op = _COMPARISON_OPS.get(type(comparison))
+    other: exp.Expression | None = None
+    if comparison.this.unnest() is wrapped:
+        other = comparison.expression
+    elif comparison.args.get("expression") is not None and comparison.expression.unnest() is wrapped and op:
+        other, op = comparison.this, _MIRRORED[op]
+    if isinstance(wrapped, exp.Add | exp.Sub) and op and other is not None and op != "<=>":
+        constant, bare = wrapped.expression, wrapped.this.unnest()
+        if bare is column and not constant.find(exp.Column):
+            moved = exp.Sub if isinstance(wrapped, exp.Add) else exp.Add
+            rewrite = moved(this=other.copy(), expression=constant.copy())
+            return f"move the arithmetic to the other side: `{name} {op} {_sql(rewrite, ctx)}`"
+    if isinstance(wrapped, exp.Year | exp.Extract) and op == "=" and isinstance(other, exp.Literal):
+        part = wrapped.this.name.upper() if isinstance(wrapped, exp.Extract) else "YEAR"
+        if part == "YEAR" and other.is_int:
+            year = int(other.this)
+            return f"compare a range instead: `{name} >= '{year}-01-01' AND {name} < '{year + 1}-01-01'`"
+    if isinstance(wrapped, _DATE_PARTS + _TRUNCATIONS):
+        return f"compare a range of `{name}` instead (`{name} >= <start> AND {name} < <end>`)"
+    if _is_prefix(wrapped):
+        return (
+            f"test the prefix with `{name} LIKE '...%'` (one per value), which a B-tree index can serve "
+            f"(text_pattern_ops in PostgreSQL), or create an expression index on `{_sql(wrapped, ctx)}`"
+        )
+    if isinstance(wrapped, _CASE_FUNCTIONS):
+        return (
+            f"create an expression index on `{_sql(wrapped, ctx)}` (or a generated column), or store the value "
+            "normalised / use a case-insensitive type or collation (citext)"
+        )
+    if isinstance(wrapped, exp.Cast):
+        return f"compare `{name}` with a value of its own type instead of casting the column"
+    if isinstance(wrapped, exp.Collate):
+        return f"compare under the column's own collation, or index `{_sql(wrapped, ctx)}`"
+    return (
+        f"rewrite the condition so that the bare `{name}` is compared, or create an expression index on "
+        f"`{_sql(wrapped, ctx)}`"
+    )
+
+
+# -- SQ003 ----------------------------------------------------------------------------------------------
+def _patterns(node: exp.Expression) -> list[exp.Expression]:
+    """The pattern(s) of a LIKE, including ``LIKE ANY (ARRAY['%a', ...])``."""
+    pattern = node.unnest()
+    if isinstance(pattern, exp.Any | exp.All):
+        inner = pattern.this.unnest()
+        return list(inner.expressions) if isinstance(inner, exp.Array | exp.Tuple) else [inner]
+    return [pattern]
+
+
+def negated(node: exp.Expression) -> bool:
+    """``NOT LIKE``, ``NOT IN``, ``NOT BETWEEN``: a ``negate`` flag or a ``Not`` parent (parentheses skipped)."""
+    if node.args.get("negate"):
+        return True
+    parent = node.parent
+    while isinstance(parent, exp.Paren | exp.Escape):
+        parent = parent.parent
+    return isinstance(parent, exp.Not)
+
+
+class LeadingWildcardLike(Rule):
+    """SQ003: ``col LIKE '%...'`` / ``ILIKE '_...'`` in a filter: a B-tree index cannot seek to the value.
+
+    ``NOT LIKE`` is not reported (no index serves it whatever the pattern), nor is a pattern of ``%`` only.
+    """
+
+    code = "SQ003"
+    node_types = (exp.Like, exp.ILike)
+
+    def visit(self, node: exp.Expression, ctx: StatementContext) -> Iterator[Violation]:
+        if negated(node) or clause_of(node) not in (*FILTER_CLAUSES, "having"):
+            return
+        if not local_columns(node.this):
+            return
+        for pattern in _patterns(node.expression):
+            if not (isinstance(pattern, exp.Literal) and pattern.is_string):
+                continue
+            text = pattern.this
+            if text[:1] in ("%", "_") and text.strip("%"):
+                operator = "ILIKE" if isinstance(node, exp.ILike) else "LIKE"
+                yield Violation(
+                    f"`{_sql(node.this, ctx)} {operator} '{text}'` starts with a wildcard, so no B-tree index "
+                    f"can be used and every row is scanned; consider {_substring_search_advice(ctx.dialect)}",
+                    node,
+                )
+                return
+
+
+def _substring_search_advice(dialect: str | None) -> str:
+    name = (dialect or "").lower()
+    if name in ("postgres", "postgresql", ""):
+        return "a trigram index (pg_trgm: `CREATE INDEX ... USING gin (col gin_trgm_ops)`) or full-text search"
+    if name in ("mysql", "mariadb"):
+        return "a FULLTEXT index with MATCH ... AGAINST, or a prefix search"
+    if name == "snowflake":
+        return "search optimization (`ALTER TABLE ... ADD SEARCH OPTIMIZATION ON SUBSTRING(col)`)"
+    return "a full-text or n-gram index, or search on a prefix"
+
+
+# -- SQ006 ----------------------------------------------------------------------------------------------
+class OrAcrossColumns(Rule):
+    """SQ006: ``WHERE a = 1 OR b = 2``: no column is filtered by every branch, so no single index serves
+    the disjunction.
+
+    Silent when some column appears in every branch (``a = 1 OR a = 2``, ``(a = 1 AND b = 2) OR a = 3``),
+    and when a branch reads no column of the query block (``:p IS NULL OR a = :p``, ``EXISTS (...)``):
+    those are other patterns.
+    """
+
+    code = "SQ006"
+    node_types = (exp.Where,)
+
+    def visit(self, node: exp.Expression, ctx: StatementContext) -> Iterator[Violation]:
+        for term in conjuncts(node.this):
+            if not isinstance(term, exp.Or):
+                continue
+            branches = disjuncts(term)
+            keys = [self._columns(branch, ctx) for branch in branches]
+            if not all(keys) or set.intersection(*(set(k) for k in keys)):
+                continue
+            listed = "; ".join(", ".join(sorted(set(k.values()))) for k in keys)
+            yield Violation(
+                f"this OR filters different columns in each branch ({listed}): no single index can serve it, so "
+                "the table is scanned or several indexes are combined (PostgreSQL BitmapOr); index each column "
+                "and consider rewriting the branches as a UNION (ALL, when they cannot overlap)",
+                term,
+            )
+
+    @staticmethod
+    def _columns(branch: exp.Expression, ctx: StatementContext) -> dict[tuple[str | None, str], str]:
+        uses = uses_by_node(ctx.graph)
+        found: dict[tuple[str | None, str], str] = {}
+        for column in local_columns(branch):
+            use = uses.get(id(column))
+            relation = use.column.relation if use is not None else None
+            if not stored_column(column, uses, ctx.graph):
+                return {}  # computed columns (CTE, derived table): no index to choose
+            key = (relation or fold(column.table) or None, fold(column.name))
+            found[key] = _sql(column, ctx)
+        return found
+
+
+# -- SQ017 ----------------------------------------------------------------------------------------------
+_TYPED_COMPARISONS = (
+    exp.EQ,
+    exp.NEQ,
+    exp.NullSafeEQ,
+    exp.NullSafeNEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.Between,
+    exp.In,
+)
+
+
+def type_family(type_sql: str) -> str | None:
+    """``"number"``, ``"text"``, ``"temporal"`` or ``None`` (other or unknown types are never judged).
+
+    >>> type_family("VARCHAR(10)"), type_family("DECIMAL(15,2)"), type_family("DATE"), type_family("UUID")
+    ('text', 'number', 'temporal', None)
+    """
+    if not type_sql:
+        return None
+    try:
+        data_type = exp.DataType.build(type_sql)
+    except Exception:  # sqlglot raises several error types on unknown type names
+        return None
+    if data_type.this == exp.DataType.Type.BIT:
+        return None
+    if data_type.is_type(*exp.DataType.NUMERIC_TYPES):
+        return "number"
+    if data_type.is_type(*exp.DataType.TEXT_TYPES):
+        return "text"
+    if data_type.is_type(*exp.DataType.TEMPORAL_TYPES):
+        return "temporal"
+    return None
+
+
+def _literal_family(node: exp.Expression) -> str | None:
+    node = node.unnest()
+    if isinstance(node, exp.Neg):
+        node = node.this.unnest()
+    if isinstance(node, exp.Literal):
+        return "text" if node.is_string else "number"
+    if isinstance(node, exp.Cast) and isinstance(node.this.unnest(), exp.Literal):
+        return type_family(node.to.sql())
+    return None
+
+
+_LITERAL_EXAMPLES = {
+    "number": "a number literal (`42`)",
+    "text": "a string literal (`'42'`)",
+    "temporal": "a date/time literal (`DATE '2024-01-31'`)",
+}
+
+
+class ImplicitTypeConversion(Rule):
+    """SQ017: a column of a known type compared with a literal or column of another type family.
+
+    Judged families: numbers, text and date/time. A string literal compared with a date column is the
+    standard way to write a date and is not reported; nor is anything whose type the schema does not give.
+    """
+
+    code = "SQ017"
+    node_types = _TYPED_COMPARISONS
+
+    def visit(self, node: exp.Expression, ctx: StatementContext) -> Iterator[Violation]:
+        if not ctx.schema or clause_of(node) not in (*FILTER_CLAUSES, "having"):
+            return
+        uses = uses_by_node(ctx.graph)
+        if isinstance(node, exp.Between):
+            pairs = [(node.this, node.args["low"]), (node.this, node.args["high"])]
+        elif isinstance(node, exp.In):
+            pairs = [(node.this, value) for value in node.expressions]
+        else:
+            pairs = [(node.this, node.expression), (node.expression, node.this)]
+        for column_side, value in pairs:
+            column = column_side.unnest()
+            if not isinstance(column, exp.Column):
+                continue
+            declared = column_type(uses.get(id(column)), ctx.graph)
+            family = type_family(declared)
+            if family is None:
+                continue
+            message = self._mismatch(column, declared, family, value, uses, ctx)
+            if message:
+                yield Violation(message, node)
+                return
+
+    @staticmethod
+    def _mismatch(
+        column: exp.Column,
+        declared: str,
+        family: str,
+        value: exp.Expression,
+        uses: dict[int, ColumnUse],
+        ctx: StatementContext,
+    ) -> str:
+        name, shown = _sql(column, ctx), _sql(value, ctx)
+        other = value.unnest()
+        if isinstance(other, exp.Column):
+            other_type = column_type(uses.get(id(other)), ctx.graph)
+            other_family = type_family(other_type)
+            if other_family is None or other_family == family or family > other_family:
+                return ""  # each mismatched pair of columns is reported once, from one side
+            return (
+                f"`{name}` ({declared}) is compared with `{shown}` ({other_type}): one side is converted on "
+                "every row, which defeats an index on it (and a hash or merge join); give both columns the "
+                "same type"
+            )
+        literal = _literal_family(value)
+        if literal is None or literal == family or (family == "temporal" and literal == "text"):
+            return ""
+        if family == "text":
+            return (
+                f"`{name}` is {declared} but is compared with the number {shown}: the column is converted on "
+                f"every row (MySQL then cannot use its index) or the query fails; compare with the string '{shown}'"
+            )
+        instead = _LITERAL_EXAMPLES[family]
+        if literal == "text":
+            return (
+                f"`{name}` is {declared} but is compared with the string {shown}: the value is converted "
+                f"implicitly (some engines convert the column instead, and a malformed string fails at run "
+                f"time); write {instead}"
+            )
+        return (
+            f"`{name}` is {declared} but is compared with a {literal} ({shown}): the types do not match, so "
+            f"the value or the column is converted implicitly (or the query fails); write {instead}"
+        )
+
+
+# -- SQ023 ----------------------------------------------------------------------------------------------
+class RegexPredicate(Rule):
+    """SQ023: a regular-expression match (``~``, ``~*``, ``SIMILAR TO``, ``REGEXP``, ``RLIKE``,
+    ``REGEXP_LIKE``, ``REGEXP_CONTAINS``) on a column in WHERE or ON: evaluated row by row, never a B-tree
+    range."""
+
+    code = "SQ023"
+    node_types = (exp.RegexpLike, exp.RegexpILike, exp.SimilarTo)
+
+    def visit(self, node: exp.Expression, ctx: StatementContext) -> Iterator[Violation]:
+        if clause_of(node) not in FILTER_CLAUSES or not local_columns(node.this):
+            return
+        pattern = node.expression.unnest()
+        if (ctx.dialect or "postgres").lower() in ("postgres", "postgresql"):
+            advice = "a trigram index (pg_trgm, GIN) can serve it, or use full-text search"
+        else:
+            advice = "filter on a prefix with LIKE 'abc%', or use full-text search"
+        if isinstance(pattern, exp.Literal) and pattern.is_string:
+            prefix = _anchored_prefix(pattern.this)
+            if prefix and not isinstance(node, exp.RegexpILike) and not node.args.get("full_match"):
+                advice = f"`{_sql(node.this, ctx)} LIKE '{prefix}%'` is equivalent and can use one"
+        yield Violation(
+            f"`{_sql(node, ctx)}` filters with a regular expression, which is evaluated on every row and "
+            f"cannot use a B-tree index; {advice}",
+            node,
+        )
+
+
+def _anchored_prefix(pattern: str) -> str:
+    """``'^abc'`` -> ``'abc'``; ``''`` when the pattern is not a plain anchored prefix.
+
+    >>> _anchored_prefix("^INV-2024"), _anchored_prefix("^a.c"), _anchored_prefix("abc")
+    ('INV-2024', '', '')
+    """
+    if not pattern.startswith("^"):
+        return ""
+    prefix = pattern[1:].removesuffix(".*")
+    if not prefix or any(char in prefix for char in ".^$*+?()[]{}|\\%_'"):
+        return ""
+    return prefix
+
+
+RULES = [NonSargablePredicate, LeadingWildcardLike, OrAcrossColumns, ImplicitTypeConversion, RegexPredicate]
