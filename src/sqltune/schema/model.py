@@ -124,7 +124,9 @@ class Table:
     def effective_indexes(self) -> list[Index]:
         """Declared indexes plus those that keys create implicitly (primary key, UNIQUE constraints)."""
         indexes = list(self.indexes)
-        declared = {index.key for index in indexes}
+        # Only a declared *unique* index makes a constraint's own index redundant: a plain index on the same
+        # columns does not carry the uniqueness.
+        declared = {index.key for index in indexes if index.unique}
         implicit = [(self.primary_key, True)] + [(key, False) for key in self.unique_keys]
         for key, primary in implicit:
             if key and tuple(fold(c) for c in key) not in declared:
