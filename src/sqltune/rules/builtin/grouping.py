@@ -1,3 +1,388 @@
-"""(being written)"""
+"""Rules about GROUP BY and HAVING: which expressions a grouped query may use, and where a filter belongs.
 
-RULES: list[type] = []
+Both rules need the same question answered: *is this expression constant within each group?* It is when it
+is a GROUP BY key (by name, alias, ordinal or equal expression), sits inside an aggregate, or depends
+functionally on a grouped primary key (PostgreSQL and MySQL accept ``GROUP BY o.id`` with ``o.status`` in
+the SELECT list when ``id`` is the key). :class:`GroupAnalysis` answers it once per grouped SELECT.
+
+The helpers at the top (:func:`is_grouping_aggregate`, :func:`has_aggregate`, :func:`conjuncts`,
+:func:`close_parentheses`) are shared with the ordering, subquery and set-operation rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from sqltune._sqlglot import exp
+from sqltune.graph import QueryGraph, Relation
+from sqltune.rules.base import Rule, StatementContext, Violation
+from sqltune.schema import Table, fold
+from sqltune.source import Span
+
+__all__ = ["GroupAnalysis", "close_parentheses", "conjuncts", "has_aggregate", "is_grouping_aggregate", "unwrap"]
+
+#: Aggregates sqlglot does not model (it parses them as anonymous functions).
+_AGGREGATE_NAMES = frozenset(
+    {"every", "jsonb_agg", "jsonb_object_agg", "json_object_agg", "xmlagg", "listagg", "median", "arbitrary"}
+    | {"count_if", "sum_if", "min_by", "max_by", "arg_min", "arg_max", "collect_list", "collect_set", "product"}
+    | {"kurtosis", "skewness", "entropy", "geomean", "histogram", "object_agg", "string_agg", "group_concat"}
+)
+_AGGREGATE_PREFIXES: tuple[str, ...] = ("approx_", "regr_", "covar_", "stddev", "var_", "variance", "percentile")
+_AGGREGATE_PREFIXES += ("quantile", "bit_", "bool_", "hll", "bitmap_")
+#: Wrappers between an aggregate and the OVER clause that makes it a window function.
+_WINDOW_WRAPPERS = (exp.IgnoreNulls, exp.RespectNulls, exp.Filter, exp.WithinGroup)
+
+
+def unwrap(node: exp.Expression | None) -> exp.Expression | None:
+    """The expression inside parentheses and an alias: ``(x) AS y`` -> ``x``."""
+    while isinstance(node, exp.Paren | exp.Alias):
+        node = node.this
+    return node
+
+
+def conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
+    """The top-level AND terms of a condition (parentheses around an AND are looked through).
+
+    >>> from sqltune._sqlglot import parse_one
+    >>> [c.sql() for c in conjuncts(parse_one("SELECT 1 WHERE a = 1 AND (b > 2 AND c < 3) OR d").args["where"].this)]
+    ['a = 1 AND (b > 2 AND c < 3) OR d']
+    >>> [c.sql() for c in conjuncts(parse_one("SELECT 1 WHERE a = 1 AND (b > 2 AND c < 3)").args["where"].this)]
+    ['a = 1', 'b > 2', 'c < 3']
+    """
+    node = unwrap(node) if isinstance(node, exp.Paren) else node
+    if node is None:
+        return []
+    if isinstance(node, exp.And):
+        return conjuncts(node.this) + conjuncts(node.expression)
+    return [node]
+
+
+def close_parentheses(text: str, start: int, end: int) -> int:
+    """Move ``end`` past the parentheses that sqlglot records no position for: the ``()`` of a call without
+    arguments and the closing parentheses of groups opened in ``text[start:end]``."""
+    while text.startswith("()", end):
+        end += 2
+    depth = text.count("(", start, end) - text.count(")", start, end)
+    position = end
+    while depth > 0 and position < len(text):
+        char = text[position]
+        depth += 1 if char == "(" else -1 if char == ")" else 0
+        position += 1
+        if char == ";":
+            return end
+    return position if depth == 0 else end
+
+
+def _is_aggregate_function(node: exp.Expression) -> bool:
+    if isinstance(node, exp.AggFunc):
+        return True
+    if isinstance(node, exp.Anonymous):
+        name = str(node.name).lower()
+        return name in _AGGREGATE_NAMES or name.endswith("agg") or name.startswith(_AGGREGATE_PREFIXES)
+    return False
+
+
+def is_grouping_aggregate(node: exp.Expression) -> bool:
+    """True for an aggregate that collapses the rows of a group (``sum(x)``, ``count(*) FILTER (WHERE ...)``,
+    ``percentile_cont(0.5) WITHIN GROUP (ORDER BY x)``), false for a window function (``sum(x) OVER (...)``),
+    whose arguments are evaluated per output row and must themselves be grouped."""
+    inner = node
+    while isinstance(inner, _WINDOW_WRAPPERS):
+        inner = inner.this
+    if inner is None or not _is_aggregate_function(inner):
+        return False
+    child, parent = node, node.parent
+    while isinstance(parent, _WINDOW_WRAPPERS) and child.arg_key == "this":
+        child, parent = parent, parent.parent
+    return not (isinstance(parent, exp.Window) and child.arg_key == "this")
+
+
+def _is_query(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Select | exp.SetOperation)
+
+
+def _walk_own(node: exp.Expression) -> Iterator[exp.Expression]:
+    """``node`` and its descendants, not entering nested queries (their aggregates are their own)."""
+    yield from node.walk(prune=lambda n: _is_query(n) and n is not node)
+
+
+def has_aggregate(node: exp.Expression) -> bool:
+    """Whether ``node`` aggregates rows of its own query (nested subqueries and windows do not count).
+
+    >>> from sqltune._sqlglot import parse_one
+    >>> has_aggregate(parse_one("SELECT sum(x) FROM t")), has_aggregate(parse_one("SELECT sum(x) OVER () FROM t"))
+    (True, False)
+    """
+    return any(is_grouping_aggregate(n) for n in _walk_own(node) if not (_is_query(n) and n is not node))
+
+
+def is_aggregate_select(select: exp.Select) -> bool:
+    """A SELECT that groups, explicitly (GROUP BY, HAVING) or implicitly (an aggregate in its output)."""
+    if select.args.get("group") is not None or select.args.get("having") is not None:
+        return True
+    items = [*select.expressions, select.args.get("order")]
+    return any(item is not None and has_aggregate(item) for item in items)
+
+
+def _group_items(group: exp.Group) -> Iterator[exp.Expression]:
+    def flatten(item: exp.Expression) -> Iterator[exp.Expression]:
+        if isinstance(item, exp.Rollup | exp.Cube | exp.GroupingSets | exp.Tuple):
+            for inner in item.expressions:
+                yield from flatten(inner)
+        elif isinstance(item, exp.Paren):
+            yield from flatten(item.this)
+        else:
+            yield item
+
+    for key in ("expressions", "grouping_sets", "cube", "rollup"):
+        value = group.args.get(key)
+        for item in value if isinstance(value, list) else [value] if isinstance(value, exp.Expression) else []:
+            yield from flatten(item)
+
+
+def _canonical(node: exp.Expression) -> str:
+    """SQL text without column qualifiers, so ``date_trunc('month', o.d)`` matches ``date_trunc('month', d)``."""
+
+    def strip(n: exp.Expression) -> exp.Expression:
+        return exp.column(fold(n.name)) if isinstance(n, exp.Column) and not isinstance(n.this, exp.Star) else n
+
+    return str(node.transform(strip).sql()).lower()
+
+
+def _likely_keys(relation: Relation) -> set[str]:
+    """Column names that are probably the primary key of a table the schema does not know."""
+    names = {fold(relation.name).rsplit(".", 1)[-1], fold(relation.alias)}
+    return {"id"} | {f"{name}_id" for name in names} | {f"{name.rstrip('s')}_id" for name in names}
+
+
+def _key_sets(table: Table) -> list[set[str]]:
+    """Column sets that identify a row: the primary key, and unique keys made only of NOT NULL columns."""
+    keys = [{fold(c) for c in table.primary_key}] if table.primary_key else []
+    for key in table.unique_keys:
+        if all(table.is_not_null(c) for c in key):
+            keys.append({fold(c) for c in key})
+    return keys
+
+
+@dataclass
+class GroupAnalysis:
+    """One aggregating SELECT: its GROUP BY keys, output aliases and column resolution."""
+
+    select: exp.Select
+    graph: QueryGraph
+    relations: set[str] = field(default_factory=set)  # relation ids of the SELECT's own FROM
+    columns: list[tuple[str, str | None]] = field(default_factory=list)  # grouped (column name, relation id)
+    expressions: set[str] = field(default_factory=set)  # canonical text of grouped non-column expressions
+    aliases: dict[str, exp.Expression] = field(default_factory=dict)  # output alias -> its expression
+    group_all: bool = False
+    resolved: dict[int, str | None] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, select: exp.Select, graph: QueryGraph) -> GroupAnalysis:
+        analysis = cls(select, graph)
+        analysis.resolved = {id(use.node): use.column.relation for use in graph.uses}
+        scope = next((s for s in graph.scopes.values() if s.node is select), None)
+        analysis.relations = set(scope.relations) if scope is not None else set()
+        for item in select.expressions:
+            if isinstance(item, exp.Alias):
+                analysis.aliases[fold(item.alias)] = item.this
+        group = select.args.get("group")
+        if isinstance(group, exp.Group):
+            analysis.group_all = bool(group.args.get("all"))
+            for item in _group_items(group):
+                analysis._add_key(item)
+        return analysis
+
+    def _add_key(self, item: exp.Expression) -> None:
+        if isinstance(item, exp.Literal) and not item.is_string and item.this.isdigit():
+            position = int(item.this)  # GROUP BY 2: the second output column
+            if 1 <= position <= len(self.select.expressions):
+                self._add_key(unwrap(self.select.expressions[position - 1]) or item)
+            return
+        if isinstance(item, exp.Column):
+            name = fold(item.name)
+            self.columns.append((name, self.resolved.get(id(item))))
+            if not item.table and name in self.aliases:  # GROUP BY alias: also the aliased expression
+                aliased = unwrap(self.aliases[name])
+                if aliased is not None and not (isinstance(aliased, exp.Column) and fold(aliased.name) == name):
+                    self._add_key(aliased)
+        elif not isinstance(item, exp.Literal):
+            self.expressions.add(_canonical(item))
+
+    # -- questions --------------------------------------------------------------------------------------
+    def relation_of(self, column: exp.Column) -> str | None:
+        return self.resolved.get(id(column))
+
+    def is_alias_reference(self, column: exp.Column) -> bool:
+        """An unqualified name that an output alias defines and the schema does not know as a column of the
+        relation it resolved to (Snowflake, DuckDB and others let later SELECT items use earlier aliases)."""
+        if column.table or fold(column.name) not in self.aliases or isinstance(column.parent, exp.Alias):
+            return False
+        relation = self.relation_of(column)
+        if relation is None:
+            return True
+        table = self.graph.relations[relation].table
+        return table is None or table.column(column.name) is None
+
+    def is_outer_reference(self, column: exp.Column) -> bool:
+        """A column of an enclosing query (this SELECT is a correlated subquery): constant within each group."""
+        relation = self.relation_of(column)
+        if relation is not None:
+            return relation not in self.relations
+        if not column.table:
+            return False
+        local = {fold(self.graph.relations[r].alias) for r in self.relations}
+        local |= {fold(self.graph.relations[r].name) for r in self.relations}
+        return bool(local) and fold(column.table) not in local
+
+    def is_grouped(self, column: exp.Column) -> bool:
+        name, relation = fold(column.name), self.relation_of(column)
+        for key_name, key_relation in self.columns:
+            if key_name == name and (key_relation is None or relation is None or key_relation == relation):
+                return True
+        if relation is None:
+            return False
+        # Functional dependence: the GROUP BY holds a key of the column's table.
+        grouped = {n for n, r in self.columns if r == relation or r is None}
+        target = self.graph.relations[relation]
+        if target.table is not None:
+            return any(key <= grouped for key in _key_sets(target.table))
+        return target.kind == "table" and bool(grouped & _likely_keys(target))
+
+    def is_grouped_expression(self, node: exp.Expression) -> bool:
+        if not self.expressions or isinstance(node, exp.Column | exp.Literal):
+            return False
+        return _canonical(node) in self.expressions
+
+    def ungrouped(self, node: exp.Expression, clause: str) -> Iterator[exp.Column]:
+        """Columns under ``node`` (an item of ``clause``) that vary within a group."""
+        if isinstance(node, exp.Column):
+            if isinstance(node.this, exp.Star):
+                return
+            if not node.table and fold(node.name) in self.aliases and clause in ("order", "having", "qualify"):
+                return  # an output column by name
+            if self.is_alias_reference(node) or self.is_outer_reference(node) or self.is_grouped(node):
+                return
+            yield node
+            return
+        if is_grouping_aggregate(node) or self.is_grouped_expression(node):
+            return
+        if _is_query(node):
+            yield from self._outer_references(node)
+            return
+        for child in node.iter_expressions():
+            yield from self.ungrouped(child, clause)
+
+    def _outer_references(self, query: exp.Expression) -> Iterator[exp.Column]:
+        """Columns of this SELECT's relations used by a nested subquery outside any aggregate there."""
+        for column in query.find_all(exp.Column):
+            if self.relation_of(column) not in self.relations:
+                continue
+            inside_aggregate = False
+            node = column.parent
+            while node is not None and node is not query:
+                if is_grouping_aggregate(node):
+                    inside_aggregate = True
+                    break
+                node = node.parent
+            if not inside_aggregate and not self.is_grouped(column):
+                yield column
+
+
+def _checked_clauses(select: exp.Select) -> Iterator[tuple[str, exp.Expression]]:
+    for item in select.expressions:
+        yield "select", item
+    for key in ("having", "qualify"):
+        clause = select.args.get(key)
+        if clause is not None:
+            yield key, clause.this
+    order = select.args.get("order")
+    if isinstance(order, exp.Order):
+        for ordered in order.expressions:
+            yield "order", ordered
+
+
+def _closed_span(ctx: StatementContext, node: exp.Expression) -> Span:
+    span = ctx.span(node)
+    return ctx.statement.source.span(span.start, close_parentheses(ctx.statement.source.text, span.start, span.end))
+
+
+class UngroupedColumn(Rule):
+    """SQ020: a column of a grouped query's SELECT, HAVING or ORDER BY that is neither grouped nor aggregated."""
+
+    code = "SQ020"
+    node_types = (exp.Select,)
+
+    def visit(self, node: exp.Expression, ctx: StatementContext) -> Iterator[Violation]:
+        assert isinstance(node, exp.Select)
+        if not is_aggregate_select(node):
+            return
+        analysis = GroupAnalysis.of(node, ctx.graph)
+        if analysis.group_all:
+            return
+        grouped = node.args.get("group") is not None
+        seen: set[tuple[str, str | None]] = set()
+        for clause, item in _checked_clauses(node):
+            for column in analysis.ungrouped(item, clause):
+                key = (fold(column.name), analysis.relation_of(column) or fold(column.table))
+                if key in seen:
+                    continue
+                seen.add(key)
+                name = column.sql(dialect=ctx.dialect)
+                if grouped:
+                    problem = f"`{name}` is neither in GROUP BY nor inside an aggregate"
+                else:
+                    problem = f"`{name}` is not inside an aggregate, but the query aggregates all rows into one group"
+                yield Violation(
+                    f"{problem}: PostgreSQL, SQL Server and Snowflake reject this, MySQL without ONLY_FULL_GROUP_BY "
+                    f"returns an arbitrary row's value; add `{name}` to GROUP BY or choose a value with an "
+                    "aggregate (min, max, any_value)",
+                    column,
+                )
+
+
+class HavingWithoutAggregate(Rule):
+    """SQ014: a HAVING condition on grouping keys only, which WHERE could apply before grouping."""
+
+    code = "SQ014"
+    node_types = (exp.Select,)
+
+    def visit(self, node: exp.Expression, ctx: StatementContext) -> Iterator[Violation]:
+        assert isinstance(node, exp.Select)
+        having, group = node.args.get("having"), node.args.get("group")
+        if having is None or not isinstance(group, exp.Group) or group.args.get("all"):
+            return
+        if any(isinstance(n, exp.Rollup | exp.Cube | exp.GroupingSets) for n in group.walk()) or any(
+            group.args.get(key) for key in ("rollup", "cube", "grouping_sets", "totals")
+        ):
+            return  # super-aggregate rows carry NULL keys: a HAVING on a key also drops subtotals
+        analysis: GroupAnalysis | None = None
+        for condition in conjuncts(having.this):
+            own = list(_walk_own(condition))
+            columns = [n for n in own if isinstance(n, exp.Column) and not isinstance(n.this, exp.Star)]
+            if not columns or has_aggregate(condition) or any(isinstance(n, exp.Window) for n in own):
+                continue
+            analysis = analysis or GroupAnalysis.of(node, ctx.graph)
+            if any(not c.table and fold(c.name) in analysis.aliases for c in columns):
+                continue  # an output alias: WHERE cannot see it as written
+            if self._correlated_subquery(condition, analysis.graph):
+                continue
+            if next(analysis.ungrouped(condition, "where"), None) is not None:
+                continue
+            yield Violation(
+                f"HAVING condition `{condition.sql(dialect=ctx.dialect)}` uses only GROUP BY columns and no aggregate; "
+                "move it to WHERE so the rows are filtered before they are grouped",
+                span=_closed_span(ctx, condition),
+            )
+
+    @staticmethod
+    def _correlated_subquery(condition: exp.Expression, graph: QueryGraph) -> bool:
+        for query in condition.find_all(exp.Select):
+            scope = next((s for s in graph.scopes.values() if s.node is query), None)
+            if scope is None or scope.correlated:
+                return True
+        return False
+
+
+RULES = [HavingWithoutAggregate, UngroupedColumn]
