@@ -156,6 +156,10 @@ EXPECTED = {
         ("SQ006", "q61.sql"): 1,
         ("SQ006", "q68.sql"): 1,
         ("SQ006", "q79.sql"): 1,
+        # With the specification's primary keys, Q37 and Q82 GROUP BY item columns to undo the fan-out
+        # of inventory and the sales table, which only filter.
+        ("SQ009", "q37.sql"): 1,
+        ("SQ009", "q82.sql"): 1,
         ("SQ010", "q77.sql"): 1,
         ("SQ022", "q64.sql"): 1,
         ("SQ022", "q72.sql"): 1,

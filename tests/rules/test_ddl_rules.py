@@ -276,14 +276,15 @@ def test_ddl_parse_round_trip_of_enum_type_value_list() -> None:
 
 
 def test_tpc_schemas_under_duckdb() -> None:
-    report = lint_paths([FIXTURES], Config(dialect="duckdb", select=("SQ1",)))
-    by_file = {(f.code, Path(f.path).name) for f in report}
-    assert by_file == {("SQ101", "tpcds.sql")}  # the DuckDB TPC-DS DDL declares no keys at all
-    assert len(report) == 24
+    # Each benchmark is its own database (both define `customer`), so each schema is linted on its own.
+    for name in ("tpch.sql", "tpcds.sql"):
+        report = lint_paths([FIXTURES / name], Config(dialect="duckdb", select=("SQ1",)))
+        assert len(report) == 0, [str(f.span) + " " + f.code for f in report]
 
 
 def test_tpc_schemas_under_postgres() -> None:
-    report = lint_paths([FIXTURES], Config(dialect="postgres", select=("SQ1",)))
+    assert len(lint_paths([FIXTURES / "tpcds.sql"], Config(dialect="postgres", select=("SQ1",)))) == 0
+    report = lint_paths([FIXTURES / "tpch.sql"], Config(dialect="postgres", select=("SQ1",)))
     unindexed = sorted(f.message.split("`")[1] for f in report if f.code == "SQ105")
     assert unindexed == [
         "customer(c_nationkey)",
@@ -293,4 +294,4 @@ def test_tpc_schemas_under_postgres() -> None:
         "partsupp(ps_suppkey)",
         "supplier(s_nationkey)",
     ]
-    assert report.codes() == {"SQ101": 24, "SQ105": 6}
+    assert report.codes() == {"SQ105": 6}
