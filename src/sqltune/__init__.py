@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 
 from sqltune.api import analyze, lint  # noqa: E402
 from sqltune.config import Config, load_config  # noqa: E402
+from sqltune.connectors import connect  # noqa: E402  (loads psycopg only when called)
 from sqltune.findings import Finding, Fix, Report, Severity  # noqa: E402
 from sqltune.graph import ColumnRole, QueryGraph  # noqa: E402
 from sqltune.schema import Schema  # noqa: E402
@@ -25,6 +26,7 @@ __all__ = [
     "Severity",
     "__version__",
     "analyze",
+    "connect",
     "lint",
     "load_config",
 ]

@@ -1,0 +1,89 @@
+"""pg_stat_statements: the workload's most expensive statements, and a clear error where it is missing.
+
+On the Debian server of this machine and CI, ``.ci/setup-postgres.sh`` preloads the library: a missing one
+is a failure there. Only the embedded server (a laptop without PostgreSQL) may lack it; those tests are then
+skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from sqltune.connectors import WorkloadUnavailable
+from sqltune.connectors.postgres import PostgresConnection, connect
+from sqltune.testing.postgres import LOCAL_DSN
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def workload(pg_dsn: str, admin: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+    """The admin connection, on a server where pg_stat_statements is preloaded and created."""
+    row = admin.execute("SHOW shared_preload_libraries").fetchone()
+    if row is None or "pg_stat_statements" not in row[0]:
+        reason = "pg_stat_statements is not in shared_preload_libraries: run .ci/setup-postgres.sh as root"
+        if pg_dsn == LOCAL_DSN or os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(f"the embedded PostgreSQL does not preload pg_stat_statements ({reason} on a Debian server)")
+    admin.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    return admin
+
+
+def test_statements_most_expensive_first(pg: PostgresConnection, workload: psycopg.Connection[Any]) -> None:
+    marker = f"marker_{uuid.uuid4().hex[:10]}"
+    workload.execute(f"CREATE TABLE {marker} AS SELECT i AS id, i % 10 AS bucket FROM generate_series(1, 20000) i")
+    for bucket in range(4):
+        workload.execute(f"SELECT count(*) FROM {marker} WHERE bucket = %s", [bucket]).fetchall()
+    workload.execute(f"SELECT id FROM {marker} WHERE id = 1").fetchall()
+
+    statements = pg.statements(limit=10_000, min_calls=1)
+    ours = [s for s in statements if marker in s.query]
+    counting = [s for s in ours if s.query.startswith("SELECT count(*)")]
+    assert len(counting) == 1, ours
+    (stmt,) = counting
+    assert stmt.query == f"SELECT count(*) FROM {marker} WHERE bucket = $1"  # constants normalised away
+    assert stmt.calls == 4 and stmt.rows == 4
+    assert stmt.total_time_ms > 0 and stmt.mean_time_ms == pytest.approx(stmt.total_time_ms / 4)
+    assert isinstance(stmt.queryid, int)
+    totals = [s.total_time_ms for s in statements]
+    assert totals == sorted(totals, reverse=True)
+
+    frequent = pg.statements(limit=10_000, min_calls=4)
+    assert stmt in [s for s in frequent if marker in s.query]
+    assert not [s for s in frequent if marker in s.query and "id = $1" in s.query]  # called once only
+    assert len(pg.statements(limit=1)) == 1
+
+    # The normalised text explains as it is: a generic plan for $1.
+    plan = pg.explain(stmt.query)
+    assert plan.method in {"prepared", "generic_plan"} and plan.text is not None and "$1" in plan.text
+
+
+def test_statements_limit_is_validated(pg: PostgresConnection, workload: Any) -> None:
+    with pytest.raises(ValueError, match="limit must be >= 1"):
+        pg.statements(limit=0)
+
+
+@pytest.fixture
+def database_without_extension(pg_dsn: str) -> Iterator[str]:
+    name = f"sqltune_noext_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_dsn, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield psycopg.conninfo.make_conninfo(pg_dsn, dbname=name)
+    finally:
+        with psycopg.connect(pg_dsn, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {name}")
+
+
+def test_missing_extension_says_how_to_enable_it(database_without_extension: str) -> None:
+    with connect(database_without_extension) as connection, pytest.raises(WorkloadUnavailable) as caught:
+        connection.statements()
+    message = str(caught.value)
+    assert "pg_stat_statements is not installed in database 'sqltune_noext_" in message
+    assert "shared_preload_libraries" in message and "CREATE EXTENSION pg_stat_statements" in message
