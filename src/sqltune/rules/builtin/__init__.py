@@ -1,5 +1,6 @@
 """The built-in rules, registered through the ``sqltune.rules`` entry point like any plugin."""
 
+from sqltune.rules.base import Rule
 from sqltune.rules.builtin import (
     columns,
     ddl_design,
@@ -17,7 +18,7 @@ from sqltune.rules.builtin import (
     subqueries,
 )
 
-RULES = [
+RULES: list[type[Rule]] = [
     *parse_error.RULES,
     *columns.RULES,
     *predicates.RULES,
