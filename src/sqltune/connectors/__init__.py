@@ -48,7 +48,8 @@ class QueryTimeout(QueryError):
 
 
 class WorkloadUnavailable(DatabaseError):
-    """pg_stat_statements cannot be read here; the message says how to enable it."""
+    """The workload cannot be read here (pg_stat_statements, Snowflake's SNOWFLAKE.ACCOUNT_USAGE); the message
+    says how to enable it."""
 
 
 def connect(
