@@ -93,7 +93,9 @@ class HypoPGBackend:
     def evaluate(self, query: WorkloadQuery, indexes: Sequence[IndexSpec]) -> Evaluation:
         with self.connection.transaction() as cursor:
             self._ensure(cursor, indexes)
-            plan = cursor.execute(f"EXPLAIN (FORMAT JSON) {query.sql}").fetchone()[0]  # type: ignore[index]
+        # Hypothetical indexes live in the session, so the connection's own EXPLAIN (which also plans
+        # $1-style parameters generically, as pg_stat_statements reports them) sees them.
+        plan = self.connection.explain(query.sql, settings=False).plan_json
         used = frozenset(self._names[n] for n in plan_index_names(plan) if n in self._names)
         return Evaluation(plan_cost(plan), used, plan)
 

@@ -33,7 +33,7 @@ from sqltune.graph import ColumnRole, ColumnUse
 from sqltune.indexes.model import IndexSpec, WorkloadQuery
 from sqltune.schema import Schema, Table, fold
 
-__all__ = ["TableUsage", "covering_variant", "generate_candidates", "table_usages"]
+__all__ = ["TableUsage", "covering_variant", "expression_of", "generate_candidates", "table_usages"]
 
 _EQUALITY = {ColumnRole.EQUALITY, ColumnRole.IN_LIST, ColumnRole.IS_NULL}
 _RANGE = {ColumnRole.RANGE, ColumnRole.LIKE_PREFIX}
@@ -60,6 +60,8 @@ class TableUsage:
     read: list[str] = field(default_factory=list)  # every column the query reads from the table
     constants: dict[str, str] = field(default_factory=dict)  # column -> SQL of the constant it equals
     expressions: list[str] = field(default_factory=list)  # non-sargable filter expressions (SQL)
+    alternatives: list[str] = field(default_factory=list)  # columns filtered in one branch of an OR
+    reads_all: bool = False  # SELECT * / t.*: no index covers the query
 
     def add(self, target: list[str], column: str) -> None:
         if column not in target:
@@ -70,7 +72,7 @@ class TableUsage:
         return [*self.equality, *(c for c in self.range if c not in self.equality)]
 
 
-def _expression_of(use: ColumnUse) -> str | None:
+def expression_of(use: ColumnUse) -> str | None:
     """The expression wrapping a column in a non-sargable comparison (``lower(email)``), as SQL."""
     predicate = use.predicate
     if predicate is None or not isinstance(predicate, exp.EQ | exp.GT | exp.GTE | exp.LT | exp.LTE):
@@ -98,9 +100,15 @@ def table_usages(query: WorkloadQuery) -> dict[str, TableUsage]:
         column = fold(use.column.column)
         usage.add(usage.read, column)
         if use.role.is_filter and not use.sargable:
-            expression = _expression_of(use)
+            expression = expression_of(use)
             if expression:
                 usage.add(usage.expressions, expression)
+            continue
+        shape = _predicate_context(use) if use.role.is_filter else ""
+        if shape == "negated":
+            continue  # NOT IN, NOT (a = 1): an index on the column does not find the rows
+        if shape == "disjunct" and use.role.is_filter:
+            usage.add(usage.alternatives, column)  # a = 1 OR b = 2: each column alone, never one key
             continue
         if use.role in _EQUALITY and use.clause in ("where", "on"):
             usage.add(usage.equality, column)
@@ -112,7 +120,29 @@ def table_usages(query: WorkloadQuery) -> dict[str, TableUsage]:
             usage.add(usage.join, column)
         elif use.role in _ORDERING:
             usage.add(usage.ordering, column)
+    for relation in graph.base_tables():
+        found = usages.get(fold(relation.table.qualified_name if relation.table else relation.name))
+        scope = graph.scopes.get(relation.scope)
+        if found is not None and scope is not None and isinstance(scope.node, exp.Select):
+            for projection in scope.node.expressions:
+                star = projection if isinstance(projection, exp.Star) else None
+                if isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star):
+                    star = projection if fold(projection.table) == fold(relation.alias) else None
+                if star is not None:
+                    found.reads_all = True
     return usages
+
+
+def _predicate_context(use: ColumnUse) -> str:
+    """``"negated"`` under a NOT, ``"disjunct"`` inside one branch of an OR, else ``""``."""
+    node = use.predicate if use.predicate is not None else use.node
+    while node is not None and not isinstance(node, exp.Where | exp.Join | exp.Having | exp.Query):
+        if isinstance(node, exp.Not) or (isinstance(node, exp.In | exp.Like | exp.Is) and node.args.get("negate")):
+            return "negated"
+        if isinstance(node, exp.Or):
+            return "disjunct"
+        node = node.parent
+    return ""
 
 
 def _distinct(table: Table | None, column: str) -> float | None:
@@ -150,6 +180,8 @@ def _key_candidates(usage: TableUsage, table: Table | None, max_width: int) -> l
         for other in usage.join:
             if other != column:
                 add(column, other)
+    for column in usage.alternatives:
+        add(column)
     if usage.ordering and not usage.join:
         add(*equality, *usage.ordering)
         add(*usage.ordering)
@@ -200,6 +232,8 @@ def generate_candidates(
 
 def covering_variant(spec: IndexSpec, usage: TableUsage) -> IndexSpec | None:
     """``spec`` with INCLUDE of the other columns ``usage`` reads, when that makes an index-only scan possible."""
+    if usage.reads_all:
+        return None
     rest = tuple(c for c in usage.read if c not in map(fold, spec.columns) and c not in spec.include)
     if not rest or len(rest) + len(spec.include) > MAX_INCLUDE or spec.method != "btree" or spec.where:
         return None

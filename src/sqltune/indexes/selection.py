@@ -80,13 +80,14 @@ class _State:
         self.wanted: dict[str, frozenset[IndexSpec]] = {}  # per query: indexes of its best all-candidates plan
         self.by_table: dict[str, list[WorkloadQuery]] = {}
         for query in self.queries:
-            for table in table_usages(query):
+            # A query is affected by indexes on the tables it reads and, through index maintenance, writes.
+            for table in {*table_usages(query), *(fold(t) for t in query.writes)}:
                 self.by_table.setdefault(table, []).append(query)
         # A move's gain depends only on the indexes of the tables its queries read: it stays valid until
         # one of those tables gets a new index.
         self.versions: dict[str, int] = dict.fromkeys(self.by_table, 0)
         self.depends: dict[str, tuple[str, ...]] = {
-            table: tuple(sorted({t for q in queries for t in table_usages(q)}))
+            table: tuple(sorted({t for q in queries for t in (*table_usages(q), *map(fold, q.writes))}))
             for table, queries in self.by_table.items()
         }
 

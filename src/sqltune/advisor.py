@@ -1,0 +1,249 @@
+"""``sqltune.advise_indexes``: an :class:`~sqltune.indexes.plan.IndexPlan` for a workload.
+
+The workload is SQL (a string, files, directories) or ``"pg_stat_statements"`` (the database's own top
+statements by total time). With a live PostgreSQL connection, costs come from its planner through HypoPG
+(hypothetical indexes in sqltune's session only) or, without HypoPG, from real indexes built inside a
+rolled-back transaction (only when ``backend="real"`` is asked for); without a connection, from sqltune's cost
+model over schema statistics, and the plan says its costs are estimates.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqltune._sqlglot import exp
+from sqltune.graph import QueryGraph
+from sqltune.indexes.candidates import generate_candidates
+from sqltune.indexes.model import IndexSpec, WorkloadQuery
+from sqltune.indexes.plan import IndexPlan, RuntimeCheck, build_plan
+from sqltune.indexes.selection import Selection, select_indexes
+from sqltune.indexes.whatif import CostEvaluator, WhatIfBackend
+from sqltune.parsing import parse_source
+from sqltune.schema import Schema, fold
+from sqltune.source import InputProblem, Source, read_sources
+
+__all__ = ["advise_indexes", "load_workload", "parse_size"]
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "b": 1, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12, "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}
+
+
+def parse_size(value: str | float | int) -> float:
+    """Bytes from ``"1GB"``, ``"500 MB"``, ``"2GiB"`` or a number of bytes (decimal units, as the literature).
+
+    >>> parse_size("250MB"), parse_size("1GiB"), parse_size(1024)
+    (250000000.0, 1073741824.0, 1024.0)
+    """
+    if isinstance(value, int | float):
+        return float(value)
+    match = _SIZE.match(value)
+    if not match:
+        raise ValueError(f"invalid size {value!r}; expected a number with an optional unit such as 500MB or 2GB")
+    unit = (match.group(2) or "").lower().removesuffix("b")
+    if unit not in _UNITS:
+        raise ValueError(f"invalid size unit in {value!r}; expected B, kB, MB, GB, TB or KiB, MiB, GiB, TiB")
+    return float(match.group(1)) * _UNITS[unit]
+
+
+_WRITES = (exp.Insert, exp.Update, exp.Delete)
+
+
+def _written_table(expression: exp.Expression) -> str | None:
+    if isinstance(expression, _WRITES):
+        target = expression.this
+        if isinstance(target, exp.Schema):
+            target = target.this
+        if isinstance(target, exp.Table):
+            return fold(exp.table_name(target))
+    return None
+
+
+def _query(
+    query_id: str, sql: str, expression: exp.Expression, schema: Schema, weight: float, rows: float
+) -> WorkloadQuery:
+    graph = QueryGraph.build(expression, schema)
+    written = _written_table(expression)
+    return WorkloadQuery(query_id, sql, graph, weight, {written: rows} if written else {})
+
+
+def load_workload(
+    source: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    *,
+    schema: Schema | None = None,
+    dialect: str | None = "postgres",
+    connection: Any = None,
+    limit: int = 100,
+) -> list[WorkloadQuery]:
+    """Workload queries from SQL text, files/directories/globs, or ``"pg_stat_statements"`` (needs a
+    :class:`~sqltune.connectors.postgres.PostgresConnection`; weights are total execution time)."""
+    schema = schema or Schema()
+    queries: list[WorkloadQuery] = []
+    if source == "pg_stat_statements":
+        if connection is None:
+            raise ValueError("the pg_stat_statements workload needs a database connection (--dsn)")
+        for number, statement in enumerate(connection.statements(limit=limit), 1):
+            for parsed in parse_source(Source(f"pg_stat_statements#{number}", statement.query), dialect):
+                if parsed.expression is not None and isinstance(parsed.expression, (exp.Query, *_WRITES)):
+                    rows = statement.rows / statement.calls if statement.calls else 0.0
+                    weight = statement.total_time_ms
+                    queries.append(_query(f"pgss{number}", statement.query, parsed.expression, schema, weight, rows))
+        return queries
+    if isinstance(source, str) and ("\n" in source or ";" in source or source.lstrip().upper().startswith("SELECT")):
+        sources: list[Source | InputProblem] = [Source("<workload>", source)]
+    else:
+        sources = list(read_sources([source] if isinstance(source, str | os.PathLike) else source))
+    for item in sources:
+        if isinstance(item, InputProblem):
+            raise ValueError(str(item))
+        stem = os.path.splitext(os.path.basename(item.path))[0] if item.path != "<workload>" else "q"
+        statements = [s for s in parse_source(item, dialect)]
+        for statement in statements:
+            if statement.error is not None:
+                raise ValueError(f"{statement.error.span}: {statement.error.message}")
+            expression = statement.expression
+            if expression is None or not isinstance(expression, (exp.Query, *_WRITES)):
+                continue
+            query_id = stem if len(statements) == 1 else f"{stem}#{statement.index + 1}"
+            queries.append(_query(query_id, statement.text, expression, schema, 1.0, 1.0))
+    return queries
+
+
+def _backend(kind: str, connection: Any, schema: Schema) -> WhatIfBackend:
+    if connection is None or kind == "estimate":
+        from sqltune.indexes.costmodel import CostModelBackend
+
+        return CostModelBackend(schema)
+    from sqltune.connectors.whatif import HypoPGBackend, RealIndexBackend
+
+    if kind == "real":
+        return RealIndexBackend(connection)
+    return HypoPGBackend(connection)
+
+
+def _select(
+    queries: Sequence[WorkloadQuery], schema: Schema, evaluator: CostEvaluator, banned: set[IndexSpec], **options: Any
+) -> Selection:
+    candidates = generate_candidates(queries, schema, max_width=options["max_width"])
+    return select_indexes(queries, candidates, evaluator, banned=banned, **options)
+
+
+def advise_indexes(
+    workload: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | Sequence[WorkloadQuery],
+    connection: Any = None,
+    *,
+    schema: Schema | None = None,
+    budget: str | float | None = None,
+    max_indexes: int | None = None,
+    max_width: int = 2,
+    backend: str = "auto",
+    validate: bool = False,
+    validate_timeout_s: float = 300,
+    hygiene: bool = True,
+    dialect: str | None = "postgres",
+) -> IndexPlan:
+    """Advise indexes for ``workload``. ``connection`` is a :func:`sqltune.connect` connection (or ``None``
+    to work offline from ``schema`` statistics). ``validate=True`` times the queries whose plans change with
+    real indexes in a rolled-back transaction and drops indexes that make any query more than 1.5x slower."""
+    if backend not in ("auto", "hypopg", "real", "estimate"):
+        raise ValueError(f"unknown backend {backend!r}; expected auto, hypopg, real or estimate")
+    if connection is not None and schema is None:
+        schema = connection.schema(None)
+    schema = schema or Schema()
+    if isinstance(workload, Sequence) and not isinstance(workload, str) and _all_queries(workload):
+        queries = [query for query in workload if isinstance(query, WorkloadQuery)]
+    else:
+        queries = load_workload(workload, schema=schema, dialect=dialect, connection=connection)  # type: ignore[arg-type]
+    if not queries:
+        raise ValueError("the workload holds no query to advise indexes for")
+    budget_bytes = parse_size(budget) if budget is not None else None
+    what_if = _backend(backend, connection, schema)
+    evaluator = CostEvaluator(what_if)
+    options = {"budget_bytes": budget_bytes, "max_indexes": max_indexes, "max_width": max_width}
+    banned: set[IndexSpec] = set()
+    runtime: list[RuntimeCheck] = []
+    notes: list[str] = []
+    try:
+        selection = _select(queries, schema, evaluator, banned, **options)
+        for _ in range(3 if validate and connection is not None else 0):
+            runtime, culprit = _validate(connection, queries, selection, evaluator, validate_timeout_s)
+            if culprit is None:
+                break
+            banned.add(culprit)
+            notes.append(f"{culprit} was dropped from the plan: it made a query measurably slower")
+            selection = _select(queries, schema, evaluator, banned, **options)
+        drop = _hygiene(schema, connection, queries, selection.indexes) if hygiene else []
+        plan = build_plan(queries, selection, evaluator, budget_bytes=budget_bytes, drop=drop, runtime=runtime)
+    finally:
+        close = getattr(what_if, "close", None)
+        if close is not None:
+            close()
+    plan.notes.extend(notes)
+    if what_if.estimated:
+        plan.notes.append("costs are sqltune's estimates from schema statistics, not the database's planner")
+    return plan
+
+
+def _all_queries(items: Sequence[object]) -> bool:
+    return bool(items) and all(isinstance(item, WorkloadQuery) for item in items)
+
+
+def _validate(
+    connection: Any,
+    queries: Sequence[WorkloadQuery],
+    selection: Selection,
+    evaluator: CostEvaluator,
+    timeout_s: float,
+) -> tuple[list[RuntimeCheck], IndexSpec | None]:
+    """Measured runtime of the queries whose plans use a new index; the worst offender, if any regressed."""
+    from sqltune.connectors.validate import measure_regressions
+
+    changed = [q for q in queries if evaluator.evaluate(q, selection.indexes).used]
+    if not changed:
+        return [], None
+    checks = measure_regressions(connection, changed, selection.indexes, timeout_s=timeout_s)
+    regressed = {c.query_id for c in checks if c.regressed}
+    suspects: dict[IndexSpec, float] = {}
+    for query in changed:
+        if query.id in regressed:
+            for index in evaluator.evaluate(query, selection.indexes).used:
+                # Blame the index that buys the least elsewhere.
+                suspects[index] = sum(
+                    evaluator.cost(q, [i for i in selection.indexes if i != index])
+                    - evaluator.cost(q, selection.indexes)
+                    for q in queries
+                )
+    culprit = min(suspects, key=lambda index: suspects[index]) if suspects else None
+    return checks, culprit
+
+
+def _hygiene(
+    schema: Schema, connection: Any, queries: Sequence[WorkloadQuery], planned: Sequence[IndexSpec]
+) -> list[Any]:
+    """Hygiene advice for the tables the workload reads or writes (the plan is about them), without
+    repeating an index the plan already creates."""
+    from sqltune.indexes.hygiene import index_hygiene
+
+    tables = {t for q in queries for t in q.tables()} | {fold(t) for q in queries for t in q.writes}
+    scoped = Schema(t for t in schema if fold(t.qualified_name) in tables or fold(t.name) in tables)
+    reset = connection.stats_reset() if connection is not None else None
+    planned_keys = {(fold(i.table).rsplit(".", 1)[-1], tuple(map(fold, i.columns))) for i in planned}
+    advice = []
+    for item in index_hygiene(scoped, stats_reset=reset):
+        created = _created_key(item.statement)
+        if created is not None and created in planned_keys:
+            continue
+        advice.append(item)
+    return advice
+
+
+_CREATE = re.compile(r"^CREATE INDEX(?: CONCURRENTLY)? \S+ ON (?:\S+\.)?(\S+?) (?:USING \w+ )?\(([^)]*)\)", re.I)
+
+
+def _created_key(statement: str) -> tuple[str, tuple[str, ...]] | None:
+    match = _CREATE.match(statement)
+    if match is None:
+        return None
+    return fold(match.group(1)), tuple(fold(c) for c in match.group(2).split(","))
