@@ -9,7 +9,7 @@ of what-if calls (optimizer calls not answered from the cache) of:
 
 - sqltune's selection (``sqltune.indexes.selection``),
 - Extend (Schlosser et al., ICDE 2019), reimplemented in ``sqltune.indexes.baselines``, run through the same
-  cached evaluator,
+  cached evaluator and, like sqltune, never proposing an index an existing one already serves,
 - a Dexter-style per-query greedy with single- and two-column candidates,
 
 on the 19 queries the literature uses (all but 2, 17 and 20) and on all 22, on a database with primary keys
@@ -77,9 +77,9 @@ def selection_table(dsn: str, label: str, all_22: bool) -> None:
                     if name == "sqltune":
                         result = select_indexes(queries, candidates, evaluator, budget_bytes=budget * 1e6)
                     elif name == "extend":
-                        result = extend(queries, evaluator, budget_bytes=budget * 1e6)
+                        result = extend(queries, evaluator, budget_bytes=budget * 1e6, schema=schema)
                     else:
-                        result = per_query_greedy(queries, evaluator, budget_bytes=budget * 1e6)
+                        result = per_query_greedy(queries, evaluator, budget_bytes=budget * 1e6, schema=schema)
                     seconds = time.perf_counter() - started
                     results[name] = result
                     cells.append(f"{result.relative_cost:7.1%} {result.what_if_calls:6d} {seconds:7.1f}s")

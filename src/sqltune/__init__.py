@@ -8,6 +8,7 @@
 
 __version__ = "0.1.0"
 
+from sqltune.advisor import advise_indexes  # noqa: E402
 from sqltune.api import analyze, lint  # noqa: E402
 from sqltune.config import Config, load_config  # noqa: E402
 from sqltune.connectors import connect  # noqa: E402  (loads psycopg only when called)
@@ -25,6 +26,7 @@ __all__ = [
     "Schema",
     "Severity",
     "__version__",
+    "advise_indexes",
     "analyze",
     "connect",
     "lint",

@@ -7,6 +7,11 @@
 - :func:`per_query_greedy`: a Dexter-style advisor: for each query on its own, try its single- and
   two-column candidates and keep the best one if it cuts that query's cost by at least half; then fit the
   kept indexes into the budget by benefit per byte.
+
+Given the database's ``schema``, both skip candidates an existing index already serves (a left prefix of
+it), as sqltune's own candidate generation does: otherwise they "win" by proposing, say, ``lineitem
+(l_orderkey)`` next to the primary key ``(l_orderkey, l_linenumber)`` — cheaper in the planner's estimate
+because it is smaller, and exactly the redundant index rule SQ106 reports.
 """
 
 from __future__ import annotations
@@ -14,11 +19,11 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from sqltune.indexes.candidates import table_usages
+from sqltune.indexes.candidates import already_served, table_usages
 from sqltune.indexes.model import IndexSpec, WorkloadQuery
 from sqltune.indexes.selection import Selection, SelectionStep
 from sqltune.indexes.whatif import CostEvaluator
-from sqltune.schema import fold
+from sqltune.schema import Schema, fold
 
 __all__ = ["extend", "indexable_columns", "per_query_greedy"]
 
@@ -41,11 +46,14 @@ def extend(
     budget_bytes: float,
     max_width: int = 2,
     min_cost_improvement: float = 1.003,
+    schema: Schema | None = None,
 ) -> Selection:
     started = time.perf_counter()
     calls_before = evaluator.calls
+    existing = schema or Schema()
     attributes = indexable_columns(queries)
     singles = [IndexSpec(table, (column,)) for table, cols in attributes.items() for column in cols]
+    singles = [spec for spec in singles if not already_served(spec, existing)]
     current: list[IndexSpec] = []
     cost_without = evaluator.workload_cost(queries, current)
     current_cost = cost_without
@@ -57,8 +65,9 @@ def extend(
         for index in current:
             if index.width < max_width:
                 for column in attributes.get(fold(index.table), []):
-                    if column not in map(fold, index.columns):
-                        moves.append((index.extended(column), index))
+                    extended = index.extended(column)
+                    if column not in map(fold, index.columns) and not already_served(extended, existing):
+                        moves.append((extended, index))
         for add, replaced in moves:
             grow = evaluator.size(add) - (evaluator.size(replaced) if replaced else 0.0)
             if used + grow > budget_bytes:
@@ -93,6 +102,7 @@ def per_query_greedy(
     *,
     budget_bytes: float,
     min_query_improvement: float = 0.5,
+    schema: Schema | None = None,
 ) -> Selection:
     started = time.perf_counter()
     calls_before = evaluator.calls
@@ -105,6 +115,7 @@ def per_query_greedy(
             columns = list(dict.fromkeys((*usage.filtered, *usage.join)))
             options += [IndexSpec(table, (c,)) for c in columns]
             options += [IndexSpec(table, (a, b)) for a in columns for b in columns if a != b]
+        options = [spec for spec in options if not already_served(spec, schema or Schema())]
         best: tuple[float, IndexSpec] | None = None
         for option in options:
             cost = evaluator.cost(query, [option])

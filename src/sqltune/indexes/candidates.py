@@ -33,7 +33,7 @@ from sqltune.graph import ColumnRole, ColumnUse
 from sqltune.indexes.model import IndexSpec, WorkloadQuery
 from sqltune.schema import Schema, Table, fold
 
-__all__ = ["TableUsage", "covering_variant", "expression_of", "generate_candidates", "table_usages"]
+__all__ = ["TableUsage", "already_served", "covering_variant", "expression_of", "generate_candidates", "table_usages"]
 
 _EQUALITY = {ColumnRole.EQUALITY, ColumnRole.IN_LIST, ColumnRole.IS_NULL}
 _RANGE = {ColumnRole.RANGE, ColumnRole.LIKE_PREFIX}
@@ -227,7 +227,7 @@ def generate_candidates(
                 correlation = col.stats.correlation if col is not None and col.stats is not None else None
                 if correlation is not None and abs(correlation) >= BRIN_MIN_CORRELATION:
                     found.setdefault(IndexSpec(name, (column,), method="brin"), None)
-    return [spec for spec in found if not _already_served(spec, schema)]
+    return [spec for spec in found if not already_served(spec, schema)]
 
 
 def covering_variant(spec: IndexSpec, usage: TableUsage) -> IndexSpec | None:
@@ -240,7 +240,8 @@ def covering_variant(spec: IndexSpec, usage: TableUsage) -> IndexSpec | None:
     return IndexSpec(spec.table, spec.columns, include=(*spec.include, *rest))
 
 
-def _already_served(spec: IndexSpec, schema: Schema) -> bool:
+def already_served(spec: IndexSpec, schema: Schema) -> bool:
+    """True when an existing index of ``schema`` has ``spec``'s key as a left prefix (and its INCLUDEs)."""
     table = schema.table(spec.table)
     if table is None:
         return False
