@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from sqltune._sqlglot import get_dialect
 from sqltune.findings import Severity
 
 __all__ = ["OPTIONS", "Config", "ConfigError", "find_config", "load_config"]
@@ -81,33 +84,61 @@ def _strings(path: str, key: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-def config_from_mapping(data: dict[str, Any], path: str = "<config>") -> Config:
-    unknown = set(data) - set(OPTIONS)
+def _locator(path: str, text: str | None) -> Callable[[str], str]:
+    """``where(key)``: ``path:line:col`` of the line that sets ``key`` in the config text, else ``path``."""
+
+    def where(key: str) -> str:
+        if text:
+            pattern = re.compile(rf"""^([ \t]*)(["']?){re.escape(key)}\2[ \t]*=""", re.MULTILINE | re.IGNORECASE)
+            match = pattern.search(text)
+            if match:
+                line = text.count("\n", 0, match.start()) + 1
+                return f"{path}:{line}:{len(match.group(1)) + 1}"
+        return path
+
+    return where
+
+
+def config_from_mapping(data: dict[str, Any], path: str = "<config>", text: str | None = None) -> Config:
+    """A :class:`Config` from the ``[tool.sqltune]`` table; ``text`` (the file's content) lets errors name the
+    line of the offending key."""
+    where = _locator(path, text)
+    unknown = sorted(set(data) - set(OPTIONS))
     if unknown:
         raise ConfigError(
-            f"{path}: unknown option(s) {', '.join(sorted(unknown))}; expected one of: {', '.join(OPTIONS)}"
+            f"{where(unknown[0])}: unknown option(s) {', '.join(unknown)}; expected one of: {', '.join(OPTIONS)}"
         )
     base = os.path.dirname(path) if path != "<config>" else ""
     schema = data.get("schema")
     if schema is not None and not isinstance(schema, str):
-        raise ConfigError(f"{path}: 'schema' must be a path")
+        raise ConfigError(f"{where('schema')}: 'schema' must be a path")
     dialect = data.get("dialect")
     if dialect is not None and not isinstance(dialect, str):
-        raise ConfigError(f"{path}: 'dialect' must be a dialect name")
+        raise ConfigError(f"{where('dialect')}: 'dialect' must be a dialect name")
+    if dialect:
+        try:
+            get_dialect(dialect)
+        except ValueError as error:
+            raise ConfigError(f"{where('dialect')}: {error}") from None
     severities = data.get("severity", {})
     if not isinstance(severities, dict):
-        raise ConfigError(f"{path}: 'severity' must be a table of code = severity")
+        raise ConfigError(f"{where('severity')}: 'severity' must be a table of code = severity")
+    severity: dict[str, Severity] = {}
+    for code, value in severities.items():
+        try:
+            severity[code.upper()] = Severity.parse(value) if isinstance(value, str) else Severity.parse(str(value))
+        except ValueError as error:
+            raise ConfigError(f"{where(code)}: {error}") from None
     try:
-        severity = {code.upper(): Severity.parse(value) for code, value in severities.items()}
         fail_on = Severity.parse(data.get("fail-on", "info"))
-    except ValueError as error:
-        raise ConfigError(f"{path}: {error}") from None
+    except (ValueError, AttributeError) as error:
+        raise ConfigError(f"{where('fail-on')}: {error}") from None
     return Config(
         dialect=dialect,
         schema=os.path.join(base, schema) if schema and base else schema,
-        select=_strings(path, "select", data.get("select", ["ALL"])),
-        ignore=_strings(path, "ignore", data.get("ignore", [])),
-        exclude=_strings(path, "exclude", data.get("exclude", [])),
+        select=_strings(where("select"), "select", data.get("select", ["ALL"])),
+        ignore=_strings(where("ignore"), "ignore", data.get("ignore", [])),
+        exclude=_strings(where("exclude"), "exclude", data.get("exclude", [])),
         severity=severity,
         fail_on=fail_on,
         path=path if path != "<config>" else None,
@@ -139,11 +170,20 @@ def load_config(path: str | os.PathLike[str] | None = None, start: str | os.Path
     if found is None:
         return Config()
     try:
-        data = tomllib.loads(found.read_text(encoding="utf-8"))
+        text = found.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{found}: cannot read: {error}") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{found}: invalid TOML: {error}") from None
+        position = _TOML_POSITION.search(str(error))
+        where = f"{found}:{position.group(1)}:{position.group(2)}" if position else str(found)
+        raise ConfigError(f"{where}: invalid TOML: {_TOML_POSITION.sub('', str(error))}") from None
     if found.name == "pyproject.toml":
         data = data.get("tool", {}).get("sqltune", {})
-    return config_from_mapping(data, str(found))
+        if not isinstance(data, dict):
+            raise ConfigError(f"{found}: [tool.sqltune] must be a table")
+    return config_from_mapping(data, str(found), text)
+
+
+_TOML_POSITION = re.compile(r" \(at line (\d+), column (\d+)\)")

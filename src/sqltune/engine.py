@@ -21,7 +21,7 @@ from sqltune.schema import Schema, Table, apply_ddl
 from sqltune.source import InputProblem, Source, read_sources
 from sqltune.suppress import Suppressions
 
-__all__ = ["PARSE_ERROR", "Linter", "lint_paths", "lint_text"]
+__all__ = ["PARSE_ERROR", "Linter", "lint_paths", "lint_text", "nothing_to_lint"]
 
 PARSE_ERROR = "SQ000"
 
@@ -47,8 +47,13 @@ class Linter:
         for code in self.config.severity:
             if code not in registered:
                 resolve_selection([code], registered)  # raises the unknown-rule error
+        # A statement that does not parse cannot be checked by any selected rule, so SQ000 is reported
+        # whatever `select` says; only an explicit `ignore` silences it.
+        self._parse_errors = PARSE_ERROR not in resolve_selection(self.config.ignore, registered)
         self._instances: dict[str, Rule] = {code: r.rule() for code, r in self.selected.items()}
         self._visitors: dict[type[exp.Expression], list[tuple[str, Rule]]] = {}
+        self._has_visitors = any(rule.node_types for rule in self._instances.values())
+        self._crashes: list[InputProblem] = []
         self._checkers = [(c, r) for c, r in self._instances.items() if "check" in type(r).hooks()]
         self._schema_checkers = [(c, r) for c, r in self._instances.items() if "check_schema" in type(r).hooks()]
         if self.schema is None and self.config.schema:
@@ -88,19 +93,47 @@ class Linter:
     # -- linting --------------------------------------------------------------------------------------
     def _statement_findings(self, statement: Statement, schema: Schema) -> list[Finding]:
         if statement.error is not None:
+            if not self._parse_errors:
+                return []
             violation = Violation(statement.error.message, span=statement.error.span)
             return [self._finding(PARSE_ERROR, violation, statement, statement.source)]
         ctx = StatementContext(statement, schema, self.config.dialect)
         findings: list[Finding] = []
-        rules_for = self._rules_for
-        for node in ctx.expression.walk():
-            for code, rule in rules_for(type(node)):
-                for violation in rule.visit(node, ctx):
-                    findings.append(self._finding(code, violation, statement, statement.source))
+        if self._has_visitors:
+            # The hot loop (every node of every statement): a dict lookup per node, the dispatch list built
+            # once per node class.
+            visitors = self._visitors
+            rules_for = self._rules_for
+            for node in ctx.expression.walk():
+                rules = visitors.get(type(node))
+                if rules is None:
+                    rules = rules_for(type(node))
+                for code, rule in rules:
+                    try:
+                        for violation in rule.visit(node, ctx):
+                            findings.append(self._finding(code, violation, statement, statement.source))
+                    except Exception as error:  # a rule's bug must not lose the other files' findings
+                        self._crashed(code, statement, error)
         for code, rule in self._checkers:
-            for violation in rule.check(ctx):
-                findings.append(self._finding(code, violation, statement, statement.source))
+            try:
+                for violation in rule.check(ctx):
+                    findings.append(self._finding(code, violation, statement, statement.source))
+            except Exception as error:
+                self._crashed(code, statement, error)
         return findings
+
+    def _crashed(self, code: str, statement: Statement, error: Exception) -> None:
+        """A rule raised: reported as a problem (exit code 2), never silently skipped."""
+        detail = str(error).splitlines()[0] if str(error) else ""
+        self._crashes.append(
+            InputProblem(
+                statement.source.path,
+                f"rule {code} failed on this statement ({type(error).__name__}{': ' + detail if detail else ''}); "
+                "this is a sqltune bug, please report it",
+                statement.span.line,
+                statement.span.column,
+            )
+        )
 
     def parse(self, source: Source) -> ParsedSource:
         return ParsedSource(source, parse_source(source, self.config.dialect))
@@ -108,6 +141,7 @@ class Linter:
     def lint_parsed(self, parsed: Sequence[ParsedSource]) -> Report:
         """Lint already parsed sources together: DDL in any of them informs the queries in all."""
         report = Report()
+        self._crashes = []
         schema = Schema(self.schema or ())
         defined: list[Table] = []
         for item in parsed:
@@ -127,15 +161,25 @@ class Linter:
             ctx = SchemaContext(defined, schema, self.config.dialect)
             statements = {(s.source.path, s.span.start): s for item in parsed for s in item.statements if s.expression}
             for code, rule in self._schema_checkers:
-                for violation in rule.check_schema(ctx):
-                    span = violation.span
-                    owner = statements.get((span.path, span.start)) if span is not None else None
-                    source = report.sources[span.path] if span is not None else parsed[0].source
-                    by_path.setdefault(source.path, []).append(self._finding(code, violation, owner, source))
+                try:
+                    for violation in rule.check_schema(ctx):
+                        span = violation.span
+                        owner = statements.get((span.path, span.start)) if span is not None else None
+                        source = report.sources[span.path] if span is not None else parsed[0].source
+                        by_path.setdefault(source.path, []).append(self._finding(code, violation, owner, source))
+                except Exception as error:
+                    self._crashes.append(
+                        InputProblem(
+                            parsed[0].source.path,
+                            f"rule {code} failed on the schema ({type(error).__name__}); "
+                            "this is a sqltune bug, please report it",
+                        )
+                    )
         for item in parsed:
             kept = self._unsuppressed(item, by_path.get(item.source.path, []))
             report.findings.extend(kept)
         report.sort()
+        report.problems.extend(self._crashes)
         return report
 
     def _unsuppressed(self, item: ParsedSource, findings: list[Finding]) -> list[Finding]:
@@ -166,11 +210,18 @@ class Linter:
             else:
                 item = self.parse(source)
                 if not item.statements:
-                    problems.append(InputProblem(source.path, "no SQL statements (empty file)", fatal=False))
+                    problems.append(InputProblem(source.path, nothing_to_lint(source.text), fatal=False))
                 parsed.append(item)
         report = self.lint_parsed(parsed)
         report.problems.extend(problems)
         return report
+
+
+def nothing_to_lint(text: str) -> str:
+    """The notice for a file without statements: empty, or only comments (it does not change the exit code)."""
+    if not text.strip():
+        return "empty file; expected SQL statements"
+    return "no SQL statements (only comments); expected SQL statements"
 
 
 def lint_text(sql: str, config: Config | None = None, schema: Schema | None = None, path: str = "<string>") -> Report:

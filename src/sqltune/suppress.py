@@ -23,6 +23,7 @@ from sqltune.findings import Finding
 __all__ = ["ALL", "Suppressions"]
 
 ALL: frozenset[str] = frozenset({"*"})
+_MARK = re.compile(r"sqltune\s*:", re.IGNORECASE)
 _COMMENT = re.compile(r"(--|/\*)\s*sqltune:\s*(ignore-file|ignore)\b(?:\[([^\]]*)\])?", re.IGNORECASE)
 
 
@@ -45,7 +46,7 @@ class Suppressions:
     @classmethod
     def scan(cls, text: str) -> Suppressions:
         found = cls()
-        if "sqltune:" not in text:
+        if _MARK.search(text) is None:
             return found
         for number, line in enumerate(text.splitlines(), 1):
             match = _COMMENT.search(line)

@@ -9,12 +9,15 @@ the rendered SQL is the line and column of the original file:
 - ``{{ config(...) }}`` and ``{# comments #}`` become spaces;
 - any other ``{{ expression }}`` becomes a placeholder identifier such as ``_j1``;
 - ``{% if %}`` keeps its first branch and blanks the ``elif``/``else`` branches; ``{% for %}`` keeps its body
-  once; other statement tags (``set``, ``macro`` calls, ``endfor``...) become spaces.
+  once (and blanks its ``else``); ``{% macro %}``, ``{% call %}`` and ``{% set x %}...{% endset %}`` bodies
+  are blanked; other statement tags (``set x = ...``, ``endfor``...) become spaces.
 
 Newlines inside a tag are kept, so line numbers never shift.
 
 >>> render("select * from {{ ref('orders') }} where x = {{ var('x') }}")
 'select * from orders              where x = _j1           '
+>>> render("select {{ m }}_total")
+'select _j1_____total'
 """
 
 from __future__ import annotations
@@ -39,12 +42,39 @@ def _blank(text: str) -> str:
     return re.sub(r"[^\n]", " ", text)
 
 
-def _fit(replacement: str, original: str) -> str:
-    """``replacement`` on the tag's first line, the rest blanked: same length, same line breaks."""
-    first_line = original.find("\n")
-    room = len(original) if first_line == -1 else first_line
-    head = replacement[:room]
-    return head + _blank(original[len(head) :])
+def _fit(replacement: str, original: str, glued: bool = False) -> str:
+    """``replacement`` in place of the tag ``original``: same length, same line breaks.
+
+    The replacement goes on the first line of the tag with room for it (``{{\n  ref('orders')\n}}`` has
+    none on its first line), else on its longest line, cut to fit. ``glued``: the tag touches an identifier
+    (``{{ method }}_amount``), so the padding is ``_`` and the result stays one identifier, as the rendered
+    name would be.
+    """
+    if "\n" not in original:
+        head = replacement[: len(original)]
+        return head + ("_" if glued else " ") * (len(original) - len(head))
+    pieces = original.split("\n")
+    best = next((i for i, piece in enumerate(pieces) if len(piece) >= len(replacement)), None)
+    if best is None:
+        best = max(range(len(pieces)), key=lambda i: len(pieces[i]))
+    return "\n".join(
+        replacement[: len(piece)].ljust(len(piece)) if i == best else " " * len(piece) for i, piece in enumerate(pieces)
+    )
+
+
+def _word_char(text: str, index: int) -> bool:
+    return 0 <= index < len(text) and (text[index].isalnum() or text[index] == "_")
+
+
+#: Blocks whose body is not SQL of the model (macro definitions, ``{% set x %}...{% endset %}``): blanked.
+_SILENT_BLOCKS = {"macro": "endmacro", "call": "endcall", "set": "endset", "materialization": "endmaterialization"}
+#: Blocks with alternative branches: the first is kept, ``elif``/``else`` ones are blanked.
+_BRANCHING = {"if": "endif", "for": "endfor"}
+
+
+def _opens_set_block(tag: str) -> bool:
+    """``{% set x %}`` opens a block; ``{% set x = 1 %}`` does not."""
+    return "=" not in tag
 
 
 def render(text: str) -> str:
@@ -54,25 +84,28 @@ def render(text: str) -> str:
     out: list[str] = []
     position = 0
     placeholders = 0
-    # A stack of open {% if %} blocks: True while inside a branch that is blanked.
-    skipping: list[bool] = []
+    # Open blocks: (closing keyword, blanked). Text is blanked while any open block is.
+    blocks: list[tuple[str, bool]] = []
     for match in _TAG.finditer(text):
+        skipping = any(blanked for _, blanked in blocks)
         between = text[position : match.start()]
-        out.append(_blank(between) if any(skipping) else between)
+        out.append(_blank(between) if skipping else between)
         tag = match.group(0)
         position = match.end()
         statement = _STATEMENT.match(tag)
         if statement:
             keyword = statement.group(1)
-            if keyword == "if":
-                skipping.append(False)
-            elif keyword in ("elif", "else") and skipping:
-                skipping[-1] = True
-            elif keyword == "endif" and skipping:
-                skipping.pop()
+            if keyword in _BRANCHING:
+                blocks.append((_BRANCHING[keyword], False))
+            elif keyword in _SILENT_BLOCKS and (keyword != "set" or _opens_set_block(tag)):
+                blocks.append((_SILENT_BLOCKS[keyword], True))
+            elif keyword in ("elif", "else") and blocks and blocks[-1][0] in ("endif", "endfor"):
+                blocks[-1] = (blocks[-1][0], True)
+            elif blocks and keyword == blocks[-1][0]:
+                blocks.pop()
             out.append(_blank(tag))
             continue
-        if tag.startswith("{#") or any(skipping) or _SILENT.match(tag):
+        if tag.startswith("{#") or skipping or _SILENT.match(tag):
             out.append(_blank(tag))
             continue
         ref = _REF.match(tag)
@@ -83,7 +116,8 @@ def render(text: str) -> str:
             out.append(_fit(f"{source.group(1)}.{source.group(2)}", tag))
         else:
             placeholders += 1
-            out.append(_fit(f"_j{placeholders}", tag))
+            glued = _word_char(text, match.start() - 1) or _word_char(text, match.end())
+            out.append(_fit(f"_j{placeholders}", tag, glued))
     tail = text[position:]
-    out.append(_blank(tail) if any(skipping) else tail)
+    out.append(_blank(tail) if any(blanked for _, blanked in blocks) else tail)
     return "".join(out)

@@ -21,7 +21,9 @@ Every column occurrence becomes a :class:`ColumnUse` with a :class:`ColumnRole`.
 >>> graph.joins[0].kind, [(a.column, b.column) for a, b in graph.joins[0].equi]
 ('inner', [('customer_id', 'id')])
 >>> sorted((u.column.column, u.role.value) for u in graph.uses if u.role is not ColumnRole.PROJECTION)
-[('created_at', 'order_by'), ('customer_id', 'join_key'), ('email', 'like_wildcard'), ('id', 'join_key'), ('status', 'equality')]
+... # doctest: +NORMALIZE_WHITESPACE
+[('created_at', 'order_by'), ('customer_id', 'join_key'), ('email', 'like_wildcard'), ('id', 'join_key'),
+ ('status', 'equality')]
 """
 
 from __future__ import annotations
@@ -149,7 +151,64 @@ _COMPARISONS: dict[type[exp.Expression], ColumnRole] = {
 }
 _PREDICATE_TYPES = (*_COMPARISONS, exp.Like, exp.ILike)
 _CLAUSES = {"where", "having", "qualify", "group", "order", "expressions", "joins", "from_", "from", "limit"}
-_TRANSPARENT = (exp.Paren, exp.Alias, exp.Ordered, exp.Not, exp.Connector)
+# Nodes between a column and its clause that do not change the column's value (a predicate over the column
+# stays sargable through them).
+_TRANSPARENT = (
+    exp.Paren,
+    exp.Alias,
+    exp.Ordered,
+    exp.Not,
+    exp.Connector,
+    exp.Where,
+    exp.Having,
+    exp.Qualify,
+    exp.Group,
+    exp.Order,
+    exp.Join,
+    exp.Tuple,
+)
+# Clauses where an unqualified name may be an output alias rather than a table column.
+_ALIAS_CLAUSES = frozenset({"order", "group", "having", "qualify"})
+
+
+def _preorder(scopes: list[Scope]) -> list[Scope]:
+    """sqlglot lists scopes children first; the graph numbers them parents first, siblings left to right, so
+    that ids read in the order the SQL is written."""
+    children: dict[int, list[Scope]] = {}
+    kept = {id(scope) for scope in scopes}
+    roots: list[Scope] = []
+    for scope in scopes:
+        if scope.parent is not None and id(scope.parent) in kept:
+            children.setdefault(id(scope.parent), []).append(scope)
+        else:
+            roots.append(scope)
+    ordered: list[Scope] = []
+    stack = list(reversed(roots))
+    while stack:
+        scope = stack.pop()
+        ordered.append(scope)
+        stack.extend(reversed(children.get(id(scope), ())))
+    return ordered
+
+
+def _is_lateral_wrapper(scope: Scope) -> bool:
+    """sqlglot's table-function scope around ``LATERAL (SELECT ...)``."""
+    node = scope.expression
+    return scope.is_udtf and isinstance(node, exp.Lateral) and isinstance(node.this, exp.Subquery)
+
+
+def _output_columns(node: exp.Expression) -> dict[str, exp.Column | None]:
+    """A SELECT's output names: the column each one projects, or None for any other expression."""
+    if not isinstance(node, exp.Select):
+        return {}
+    outputs: dict[str, exp.Column | None] = {}
+    for projection in node.expressions:
+        inner = projection.this if isinstance(projection, exp.Alias) else projection
+        name = projection.alias_or_name
+        if name:
+            column = inner if isinstance(inner, exp.Column) and not isinstance(inner.this, exp.Star) else None
+            outputs.setdefault(fold(name), column)
+    return outputs
 
 
 def _is_constant(node: exp.Expression | None) -> bool:
@@ -159,21 +218,55 @@ def _is_constant(node: exp.Expression | None) -> bool:
     return all(not isinstance(child, exp.Column | exp.Query | exp.Subquery) for child in node.walk())
 
 
+@dataclass(frozen=True, slots=True)
+class _ScopeIndex:
+    qualifiers: dict[str, Relation]  # alias, table name and its last part -> the first relation so named
+    by_column: dict[str, list[Relation]]  # column known from the schema or CTE/derived outputs -> relations
+    unknown: list[Relation]  # relations whose columns are unknown
+    count: int
+
+
 class QueryGraph:
     """See the module documentation. Build with :meth:`build`."""
 
     def __init__(self, statement: exp.Expression, schema: Schema | None = None) -> None:
         self.statement = statement
         self.schema = schema or Schema()
-        self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
+        # Nodes and edges of the networkx view, materialised on first use of :attr:`graph` (most rules never
+        # ask for it, and networkx bookkeeping was a tenth of the build time).
+        self._nodes: list[tuple[str, dict[str, Any]]] = []
+        self._edges: list[tuple[str, str, dict[str, Any]]] = []
+        self._nx: nx.MultiDiGraph | None = None
+        self._by_node: dict[int, ColumnUse] | None = None
         self.scopes: dict[str, ScopeInfo] = {}
         self.relations: dict[str, Relation] = {}
         self.joins: list[Join] = []
         self.uses: list[ColumnUse] = []
         self.ambiguous: list[tuple[exp.Column, tuple[str, ...]]] = []
+        #: The table an INSERT, UPDATE or DELETE writes (for UPDATE/DELETE also a relation of the root scope).
+        self.target: Relation | None = None
         self._scope_ids: dict[int, str] = {}
         self._resolution: dict[str, list[tuple[Relation, str, str, frozenset[str] | None]]] = {}
+        self._indexes: dict[str, _ScopeIndex] = {}
         self._seen_columns: set[int] = set()
+        self._ambiguous_ids: set[int] = set()
+        self._scope_uses: dict[str, list[ColumnUse]] = {}
+        # Per scope: USING / NATURAL column name -> the relation an unqualified reference means.
+        self._merged: dict[str, dict[str, Relation]] = {}
+        # Columns whose relation is known from the syntax (UPDATE ... SET target = ...).
+        self._forced: dict[int, Relation] = {}
+        self._pending_links: list[tuple[Relation, exp.Expression]] = []
+        # (scope, left, right, column name, USING identifier or None for NATURAL, JOIN node)
+        self._shared: list[tuple[str, Relation, Relation, str, exp.Expression | None, exp.Join]] = []
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """The statement as a :class:`networkx.MultiDiGraph` (typed nodes and edges, see the module docs)."""
+        if self._nx is None:
+            self._nx = nx.MultiDiGraph()
+            self._nx.add_nodes_from(self._nodes)
+            self._nx.add_edges_from(self._edges)
+        return self._nx
 
     # -- construction ---------------------------------------------------------------------------------
     @classmethod
@@ -186,33 +279,57 @@ class QueryGraph:
         info = ScopeInfo(f"s{len(self.scopes)}", kind, node, parent)
         self.scopes[info.id] = info
         self._scope_ids[id(node)] = info.id
-        self.graph.add_node(info.id, type="scope", kind=kind)
+        self._nodes.append((info.id, dict(type="scope", kind=kind)))
         return info
 
     def _build(self) -> None:
-        scopes: list[Scope] = list(traverse_scope(self.statement))
         dml = self._dml_scope()
-        # Top-down so that parents get their ids first.
-        for scope in reversed(scopes):
-            parent = self._scope_ids.get(id(scope.parent.expression)) if scope.parent else dml
+        # sqlglot reports the FROM of UPDATE/DELETE/MERGE as extra root scopes holding a bare table or
+        # derived table; those relations belong to the statement's own scope (see _dml_scope).
+        scopes: list[Scope] = [
+            scope
+            for scope in traverse_scope(self.statement)
+            if not (scope.parent is None and isinstance(scope.expression, exp.Table | exp.Subquery))
+        ]
+        ordered = _preorder(scopes)
+        built: list[tuple[ScopeInfo, Scope]] = []
+        for scope in ordered:
+            parent = self._scope_ids.get(id(scope.parent.expression), dml) if scope.parent else dml
+            if _is_lateral_wrapper(scope):
+                # LATERAL (SELECT ...): sqlglot wraps the subquery in a table-function scope; the graph keeps
+                # one "lateral" scope, which the derived relation is defined by.
+                if parent is not None:
+                    self._scope_ids[id(scope.expression)] = parent
+                continue
             info = self._new_scope(self._scope_kind(scope, dml), scope.expression, parent)
+            if scope.parent is not None and _is_lateral_wrapper(scope.parent):
+                info.kind = "lateral"
+                self._scope_ids[id(scope.parent.expression)] = info.id
             if parent is not None:
                 if info.kind in ("subquery", "lateral", "udtf"):
                     info.how = self._subquery_how(scope.expression)
-                self.graph.add_edge(parent, info.id, type="nests", how=info.how)
-            if isinstance(scope.expression, exp.Select):
+                self._edges.append((parent, info.id, dict(type="nests", how=info.how)))
+            if isinstance(scope.expression, exp.Query):
                 info.outputs = tuple(fold(name) for name in scope.expression.named_selects)
             self._add_relations(info, scope)
-        infos = [self.scopes[self._scope_ids[id(scope.expression)]] for scope in scopes]
-        for info, scope in zip(infos, scopes, strict=True):
+            built.append((info, scope))
+        for info, scope in built:
             self._link_defined_relations(info, scope)
-        # Bottom-up, so that a subquery claims its correlated columns before the outer scope sees them.
-        for info, scope in zip(infos, scopes, strict=True):
-            self._add_uses(info, scope.columns)
-            self._add_joins(info)
+        for relation, node in self._pending_links:
+            self._link(relation, self._scope_ids.get(id(node)))
+        # Bottom-up (sqlglot's order), so that a subquery claims its correlated columns before the outer
+        # scope sees them.
+        by_scope = {id(scope): info for info, scope in built}
+        for scope in scopes:
+            owner = by_scope.get(id(scope))
+            if owner is not None:
+                self._add_uses(owner, self._scope_columns(scope))
+                self._add_joins(owner)
         if dml is not None:
             self._add_uses(self.scopes[dml], self._dml_columns())
             self._add_joins(self.scopes[dml])
+        if isinstance(self.statement, exp.Insert):
+            self._insert_target()
 
     def _scope_kind(self, scope: Scope, dml: str | None) -> str:
         if scope.is_cte:
@@ -220,17 +337,17 @@ class QueryGraph:
         if scope.is_derived_table:
             return "lateral" if isinstance(scope.expression.parent, exp.Lateral) else "derived"
         if scope.is_set_operation:
-            return "union"
+            return "union"  # one branch of a UNION / INTERSECT / EXCEPT
         if scope.is_subquery:
             return "subquery"
         if scope.is_udtf:
             return "udtf"
-        if scope.parent is not None and scope.parent.is_set_operation:
-            return "union_branch"
         return "subquery" if dml is not None else "root"
 
     @staticmethod
     def _subquery_how(node: exp.Expression) -> str:
+        if isinstance(node, exp.Lateral):
+            return "lateral"
         parent = node.parent
         while isinstance(parent, exp.Subquery | exp.Paren):
             parent = parent.parent
@@ -262,8 +379,34 @@ class QueryGraph:
             tables.append(join.this)
         for node in tables:
             if isinstance(node, exp.Table):
-                self._add_relation(info, "table", node, node.alias_or_name)
+                relation = self._add_relation(info, "table", node, node.alias_or_name)
+                if self.target is None:
+                    self.target = relation
+            elif isinstance(node, exp.Subquery):
+                relation = self._add_relation(info, "derived", node, node.alias_or_name)
+                self._pending_links.append((relation, node.this))
+        if isinstance(statement, exp.Update) and self.target is not None:
+            for assignment in statement.expressions:
+                if isinstance(assignment, exp.EQ) and isinstance(assignment.this, exp.Column):
+                    self._forced[id(assignment.this)] = self.target
         return info.id
+
+    def _insert_target(self) -> None:
+        """The table an INSERT writes: a relation outside every FROM clause, reached by a ``writes`` edge."""
+        into = self.statement.this
+        table = into.this if isinstance(into, exp.Schema) else into
+        if not isinstance(table, exp.Table):
+            return
+        first = next(iter(self.scopes.values()), None)
+        root = first if first is not None else self._new_scope("root", self.statement, None)
+        name = exp.table_name(table)
+        relation = Relation(f"r{len(self.relations)}", "table", name, table.alias_or_name, root.id, table)
+        relation.table = self.schema.table(name)
+        relation.join_kind = "target"
+        self.relations[relation.id] = relation
+        self.target = relation
+        self._nodes.append((relation.id, dict(type="relation", kind="table", name=name, alias=relation.alias)))
+        self._edges.append((root.id, relation.id, dict(type="writes")))
 
     def _dml_columns(self) -> list[exp.Column]:
         """Columns of an UPDATE/DELETE outside its subqueries."""
@@ -272,6 +415,21 @@ class QueryGraph:
             if isinstance(node, exp.Column):
                 found.append(node)
         return found
+
+    def _scope_columns(self, scope: Scope) -> list[exp.Column]:
+        """sqlglot's columns of a scope plus the unqualified HAVING / QUALIFY / ORDER BY columns it leaves out
+        (it treats them as possible output aliases; :meth:`_add_uses` decides)."""
+        columns = list(scope.columns)
+        select = scope.expression
+        if isinstance(select, exp.Select):
+            for key in ("having", "qualify", "order"):
+                clause = select.args.get(key)
+                if clause is None:
+                    continue
+                for node in clause.walk(prune=lambda n: isinstance(n, exp.Query)):
+                    if isinstance(node, exp.Column) and not node.table and id(node) not in self._seen_columns:
+                        columns.append(node)
+        return columns
 
     def _add_relation(
         self, info: ScopeInfo, kind: str, node: exp.Expression, alias: str, defined_by: str | None = None
@@ -288,8 +446,8 @@ class QueryGraph:
             relation.join_kind = self._join_kind(join)
         self.relations[relation_id] = relation
         info.relations.append(relation_id)
-        self.graph.add_node(relation_id, type="relation", kind=kind, name=name, alias=alias)
-        self.graph.add_edge(info.id, relation_id, type="contains")
+        self._nodes.append((relation_id, dict(type="relation", kind=kind, name=name, alias=alias)))
+        self._edges.append((info.id, relation_id, dict(type="contains")))
         return relation
 
     @staticmethod
@@ -299,7 +457,8 @@ class QueryGraph:
             return side
         if kind in ("cross", "semi", "anti"):
             return kind
-        if kind == "inner" or join.args.get("on") or join.args.get("using"):
+        natural = (join.method or "").lower() == "natural"
+        if kind == "inner" or natural or join.args.get("on") or join.args.get("using"):
             return "inner"
         return "comma"  # FROM a, b
 
@@ -314,7 +473,12 @@ class QueryGraph:
             elif isinstance(node, exp.Table) and node.name in scope.cte_sources and not node.db:
                 self._add_relation(info, "cte", node, alias)
             elif isinstance(target, Scope):
-                kind = "values" if isinstance(target.expression, exp.Values) else "derived"
+                if isinstance(target.expression, exp.Values):
+                    kind = "values"
+                elif target.is_udtf and not _is_lateral_wrapper(target):
+                    kind = "function"  # LATERAL FLATTEN(...), UNNEST(...), generate_series(...)
+                else:
+                    kind = "derived"
                 self._add_relation(info, kind, node, alias)
             else:
                 self._add_relation(info, "function", node, alias)
@@ -328,10 +492,54 @@ class QueryGraph:
                 cte_scope = scope.cte_sources.get(relation.name)
                 target = cte_scope if cte_scope is not None else target
             if isinstance(target, Scope):
-                defined = self._scope_ids.get(id(target.expression))
-                if defined is not None:
-                    relation.defined_by = defined
-                    self.graph.add_edge(relation_id, defined, type="defines")
+                self._link(relation, self._scope_ids.get(id(target.expression)))
+        self._merge_join_columns(info)
+
+    def _link(self, relation: Relation, defined: str | None) -> None:
+        if defined is not None:
+            relation.defined_by = defined
+            self._edges.append((relation.id, defined, dict(type="defines")))
+
+    def _merge_join_columns(self, info: ScopeInfo) -> None:
+        """``JOIN ... USING (k)`` and ``NATURAL JOIN``: record each shared column with the relation on its left,
+        which is also what an unqualified ``k`` means in this scope."""
+        merged: dict[str, Relation] = {}
+        for position, relation_id in enumerate(info.relations):
+            relation = self.relations[relation_id]
+            join = relation.node.parent if isinstance(relation.node.parent, exp.Join) else None
+            if join is None or position == 0:
+                continue
+            using = join.args.get("using")
+            shared: list[tuple[str, exp.Expression | None]] = []
+            if using:
+                for item in using:
+                    identifier = item.this if isinstance(item, exp.Column) else item
+                    if isinstance(identifier, exp.Identifier):
+                        shared.append((identifier.name, identifier))
+            elif (join.method or "").lower() == "natural":
+                right_columns = self._relation_columns(relation) or frozenset()
+                earlier = set().union(
+                    *(self._relation_columns(self.relations[r]) or () for r in info.relations[:position])
+                )
+                shared = [(name, None) for name in sorted(right_columns & earlier)]
+            for name, identifier in shared:
+                left = self._using_left(info, position, fold(name))
+                if left is None:
+                    continue
+                self._shared.append((info.id, left, relation, name, identifier, join))
+                merged.setdefault(fold(name), left)
+        if merged:
+            self._merged[info.id] = merged
+
+    def _using_left(self, info: ScopeInfo, position: int, key: str) -> Relation | None:
+        """The relation left of a USING join that provides ``key``: the leftmost one known to have it, else
+        (without a schema) the leftmost one whose columns are unknown."""
+        earlier = [self.relations[r] for r in info.relations[:position]]
+        for relation in earlier:
+            columns = self._relation_columns(relation)
+            if columns is not None and key in columns:
+                return relation
+        return next((r for r in earlier if self._relation_columns(r) is None), None)
 
     # -- column resolution ----------------------------------------------------------------------------
     def _relation_columns(self, relation: Relation) -> frozenset[str] | None:
@@ -353,6 +561,25 @@ class QueryGraph:
             self._resolution[scope_id] = cached
         return cached
 
+    def _index(self, scope_id: str) -> _ScopeIndex:
+        """Per scope, once: relations by qualifier and by known column name, for O(1) resolution."""
+        index = self._indexes.get(scope_id)
+        if index is None:
+            candidates = self._candidates(scope_id)
+            qualifiers: dict[str, Relation] = {}
+            by_column: dict[str, list[Relation]] = {}
+            unknown: list[Relation] = []
+            for relation, alias, table_name, columns in candidates:
+                for qualifier in (alias, table_name, table_name.rsplit(".", 1)[-1]):
+                    qualifiers.setdefault(qualifier, relation)
+                if columns is None:
+                    unknown.append(relation)
+                else:
+                    for column in columns:
+                        by_column.setdefault(column, []).append(relation)
+            index = self._indexes[scope_id] = _ScopeIndex(qualifiers, by_column, unknown, len(candidates))
+        return index
+
     def resolve(self, column: exp.Column, scope_id: str) -> tuple[ColumnRef, str]:
         """The column's reference and the id of the scope whose relation provides it.
 
@@ -360,31 +587,46 @@ class QueryGraph:
         Unqualified ones match the only relation that has such a column; where the schema cannot tell, the
         column stays unresolved and is recorded in :attr:`ambiguous` (a lone relation is taken on trust).
         """
+        forced = self._forced.get(id(column))
+        if forced is not None:
+            return self._ref(forced, column.name), forced.scope
         qualifier = column.table.lower()
         name = column.name
         key = name.lower()
         current: str | None = scope_id
         while current is not None:
-            candidates = self._candidates(current)
+            index = self._index(current)
             if qualifier:
-                for relation, alias, table_name, _ in candidates:
-                    if qualifier in (alias, table_name) or table_name.endswith("." + qualifier):
-                        return self._ref(relation, name), current
+                relation = index.qualifiers.get(qualifier)
+                if relation is not None:
+                    return self._ref(relation, name), current
             else:
-                matches = [c for c in candidates if c[3] is not None and key in c[3]]
+                merged = self._merged.get(current)
+                if merged and fold(name) in merged:
+                    return self._ref(merged[fold(name)], name), current
+                matches = index.by_column.get(key, ())
                 if len(matches) == 1:
-                    return self._ref(matches[0][0], name), current
-                unknown = [c for c in candidates if c[3] is None]
+                    return self._ref(matches[0], name), current
                 if len(matches) > 1:
-                    self.ambiguous.append((column, tuple(c[0].alias for c in matches)))
+                    self._ambiguous(column, tuple(r.alias for r in matches))
                     return ColumnRef(None, None, name), current
+                unknown = index.unknown
                 if unknown and current == scope_id:
-                    if len(unknown) == 1 and len(candidates) == 1:
-                        return self._ref(unknown[0][0], name), current
-                    self.ambiguous.append((column, tuple(c[0].alias for c in unknown)))
+                    if len(unknown) == 1 and index.count == 1:
+                        return self._ref(unknown[0], name), current
+                    self._ambiguous(column, tuple(r.alias for r in unknown))
                     return ColumnRef(None, None, name), current
             current = self.scopes[current].parent
         return ColumnRef(None, None, name), scope_id
+
+    def _ambiguous(self, column: exp.Column, candidates: tuple[str, ...]) -> None:
+        if id(column) not in self._ambiguous_ids:
+            self._ambiguous_ids.add(id(column))
+            self.ambiguous.append((column, candidates))
+
+    def _provides(self, scope_id: str, key: str) -> bool:
+        """Whether the schema proves that a relation of the scope has a column ``key``."""
+        return any(c[3] is not None and key in c[3] for c in self._candidates(scope_id))
 
     @staticmethod
     def _ref(relation: Relation, name: str) -> ColumnRef:
@@ -397,24 +639,36 @@ class QueryGraph:
 
     # -- roles ----------------------------------------------------------------------------------------
     def _add_uses(self, info: ScopeInfo, columns: Iterable[exp.Column]) -> None:
-        aliases = set(info.outputs)
+        outputs: dict[str, exp.Column | None] | None = None  # computed for the first alias-clause column
         seen = self._seen_columns
+        scope_uses = self._scope_uses.setdefault(info.id, [])
+        correlatable = info.kind in ("subquery", "lateral", "derived", "cte", "udtf")
         for column in columns:
             # sqlglot lists a correlated column in its subquery's scope and again in the outer one.
             if id(column) in seen or not isinstance(column, exp.Column) or isinstance(column.this, exp.Star):
                 continue
             seen.add(id(column))
-            ref, owner = self.resolve(column, info.id)
-            if owner != info.id and info.kind in ("subquery", "lateral", "derived", "cte"):
-                self._mark_correlated(info.id, owner)
             clause, role, predicate, sargable, value = self._role(column, info)
-            if (
-                ref.relation is None
-                and clause in ("order", "group", "having", "qualify")
-                and fold(column.name) in aliases
-            ):
-                continue  # a reference to an output alias, not to a table column
-            self.uses.append(ColumnUse(ref, role, info.id, column, predicate, sargable, value, clause))
+            target = column
+            if clause in _ALIAS_CLAUSES and not column.table:
+                if outputs is None:
+                    outputs = _output_columns(info.node)
+                projected = outputs.get(fold(column.name), column)
+                if projected is column:
+                    pass  # not an output name
+                elif projected is None:
+                    # An output alias of an expression (ORDER BY total, HAVING n > 1), unless in GROUP BY the
+                    # schema proves a table column of that name, which GROUP BY prefers.
+                    if clause != "group" or not self._provides(info.id, fold(column.name)):
+                        continue
+                else:
+                    target = projected  # ORDER BY an output column: the use is of the column it projects
+            ref, owner = self.resolve(target, info.id)
+            if owner != info.id and correlatable:
+                self._mark_correlated(info.id, owner)
+            use = ColumnUse(ref, role, info.id, column, predicate, sargable, value, clause)
+            self.uses.append(use)
+            scope_uses.append(use)
 
     def _mark_correlated(self, scope_id: str, owner: str) -> None:
         current: str | None = scope_id
@@ -498,9 +752,21 @@ class QueryGraph:
     # -- joins ----------------------------------------------------------------------------------------
     def _add_joins(self, info: ScopeInfo) -> None:
         by_pair: dict[tuple[str, str], Join] = {}
-        scope_relations = set(info.relations)
-        uses = {id(u.node): u for u in self.uses if u.scope == info.id}
-        for use in list(uses.values()):
+        position = {relation_id: index for index, relation_id in enumerate(info.relations)}
+        scope_uses = self._scope_uses.get(info.id, [])
+        uses = {id(u.node): u for u in scope_uses}
+
+        def join_of(first: str, second: str) -> Join:
+            left, right = sorted((first, second), key=position.__getitem__)
+            join = by_pair.get((left, right))
+            if join is None:
+                later = self.relations[right]
+                kind = "inner" if later.join_kind in ("from", "comma") else later.join_kind
+                join_node = later.node.parent if isinstance(later.node.parent, exp.Join) else None
+                join = by_pair[(left, right)] = Join(left, right, kind, node=join_node)
+            return join
+
+        for use in scope_uses:
             if use.role is not ColumnRole.JOIN_KEY or not isinstance(use.predicate, exp.EQ):
                 continue
             other = use.value
@@ -511,28 +777,48 @@ class QueryGraph:
                 continue
             if left is None or right is None:
                 continue  # unresolved without a schema: still a join key, but no edge to draw
-            if left not in scope_relations or right not in scope_relations:
+            if left not in position or right not in position:
                 continue  # a correlation with an outer scope, not a join of this scope
             if use.predicate.this is not use.node:
                 continue  # record each predicate once, from its left operand
-            order = sorted((left, right), key=lambda r: info.relations.index(r))
-            key = (order[0], order[1])
-            join = by_pair.get(key)
-            if join is None:
-                later = self.relations[order[1]]
-                kind = "inner" if later.join_kind in ("from", "comma") else later.join_kind
-                join_node = later.node.parent if isinstance(later.node.parent, exp.Join) else None
-                join = Join(order[0], order[1], kind, node=join_node)
-                by_pair[key] = join
-            pair = (use.column, other_use.column) if order[0] == left else (other_use.column, use.column)
+            join = join_of(left, right)
+            pair = (use.column, other_use.column) if join.left == left else (other_use.column, use.column)
             join.equi.append(pair)
-        for relation_id in info.relations:  # explicit joins without an equality: CROSS JOIN, ON a < b
+        for scope_id, left_relation, right_relation, name, identifier, join_node in self._shared:
+            if scope_id != info.id:
+                continue
+            join = join_of(left_relation.id, right_relation.id)
+            pair = (self._ref(left_relation, name), self._ref(right_relation, name))
+            join.equi.append(pair if join.left == left_relation.id else (pair[1], pair[0]))
+            for ref in pair:
+                node = exp.Column(this=identifier.copy() if identifier is not None else exp.to_identifier(name))
+                use = ColumnUse(ref, ColumnRole.JOIN_KEY, info.id, node, join_node, True, None, "using")
+                self.uses.append(use)
+                scope_uses.append(use)
+        for relation_id in info.relations[1:]:  # LATERAL derived tables and table functions over earlier relations
+            relation = self.relations[relation_id]
+            defined = self.scopes[relation.defined_by] if relation.defined_by is not None else None
+            if defined is None or not defined.correlated or any(relation_id in k for k in by_pair):
+                continue
+            referenced = self._referenced_from(defined.id, position)
+            if referenced:
+                left = min((r for r in referenced if r != relation_id), key=position.__getitem__, default=None)
+                if left is not None and position[left] < position[relation_id]:
+                    kind = relation.join_kind if relation.join_kind not in ("from", "comma") else "inner"
+                    join_node = relation.node.parent if isinstance(relation.node.parent, exp.Join) else None
+                    join = Join(left, relation_id, kind, node=join_node)
+                    on = join_node.args.get("on") if join_node is not None else None
+                    if on is not None:
+                        join.other.append(on)
+                    by_pair[(left, relation_id)] = join
+        for relation_id in info.relations:  # explicit joins without an equality: CROSS JOIN, ON a < b, NATURAL
             relation = self.relations[relation_id]
             join_node = relation.node.parent if isinstance(relation.node.parent, exp.Join) else None
             if join_node is None or any(relation_id in k for k in by_pair):
                 continue
             on = join_node.args.get("on")
-            if relation.join_kind == "cross" or on is not None or join_node.args.get("using"):
+            natural = (join_node.method or "").lower() == "natural"
+            if relation.join_kind == "cross" or on is not None or join_node.args.get("using") or natural:
                 first = info.relations[0]
                 join = Join(first, relation_id, relation.join_kind, node=join_node)
                 if on is not None:
@@ -540,7 +826,21 @@ class QueryGraph:
                 by_pair[(first, relation_id)] = join
         for join in by_pair.values():
             self.joins.append(join)
-            self.graph.add_edge(join.left, join.right, type="join", kind=join.kind, join=join)
+            self._edges.append((join.left, join.right, dict(type="join", kind=join.kind, join=join)))
+
+    def _referenced_from(self, scope_id: str, relations: dict[str, int]) -> set[str]:
+        """Relations among ``relations`` that columns inside ``scope_id`` (or scopes nested in it) refer to."""
+        found: set[str] = set()
+        for use in self.uses:
+            relation = use.column.relation
+            if relation is None or relation not in relations:
+                continue
+            current: str | None = use.scope
+            while current is not None and current != scope_id:
+                current = self.scopes[current].parent
+            if current == scope_id:
+                found.add(relation)
+        return found
 
     # -- queries --------------------------------------------------------------------------------------
     def base_tables(self) -> list[Relation]:
@@ -548,6 +848,18 @@ class QueryGraph:
 
     def relations_in(self, scope_id: str) -> list[Relation]:
         return [self.relations[r] for r in self.scopes[scope_id].relations]
+
+    def use_of_node(self, node: exp.Expression) -> ColumnUse | None:
+        """The :class:`ColumnUse` of a column occurrence (an ``exp.Column`` of this statement), or None.
+
+        >>> from sqltune._sqlglot import parse_one, exp
+        >>> tree = parse_one("SELECT a FROM t WHERE b = 1")
+        >>> QueryGraph.build(tree).use_of_node(tree.find(exp.EQ).this).role
+        <ColumnRole.EQUALITY: 'equality'>
+        """
+        if self._by_node is None:
+            self._by_node = {id(use.node): use for use in self.uses}
+        return self._by_node.get(id(node))
 
     def uses_with(self, *roles: ColumnRole) -> Iterator[ColumnUse]:
         wanted = set(roles)
