@@ -64,9 +64,10 @@ def ensure_tpch(scale: float = 1, keys: bool = True, admin_dsn: str = ADMIN_DSN)
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
     dsn = dsn_for(database, admin_dsn)
     with psycopg.connect(dsn, autocommit=True) as connection:
-        loaded = connection.execute(
-            "SELECT 1 FROM pg_tables WHERE tablename = 'sqltune_meta'"
-        ).fetchone() and connection.execute("SELECT scale FROM sqltune_meta").fetchone()
+        loaded = (
+            connection.execute("SELECT 1 FROM pg_tables WHERE tablename = 'sqltune_meta'").fetchone()
+            and connection.execute("SELECT scale FROM sqltune_meta").fetchone()
+        )
         if loaded and float(loaded[0]) == scale:
             return dsn
         folder = generate(scale)

@@ -4,31 +4,54 @@
 >>> report = sqltune.lint("SELECT * FROM orders", dialect="postgres")
 >>> [finding.code for finding in report]
 ['SQ001']
+
+The public names are imported on first use, so ``import sqltune`` (and the CLI's start-up, which a warm
+cached lint run is mostly made of) stays cheap.
 """
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from sqltune.advisor import advise_indexes  # noqa: E402
-from sqltune.api import analyze, lint  # noqa: E402
-from sqltune.config import Config, load_config  # noqa: E402
-from sqltune.connectors import connect  # noqa: E402  (loads psycopg only when called)
-from sqltune.findings import Finding, Fix, Report, Severity  # noqa: E402
-from sqltune.graph import ColumnRole, QueryGraph  # noqa: E402
-from sqltune.schema import Schema  # noqa: E402
+_EXPORTS = {
+    "advise_indexes": "sqltune.advisor",
+    "analyze": "sqltune.api",
+    "lint": "sqltune.api",
+    "Config": "sqltune.config",
+    "load_config": "sqltune.config",
+    "connect": "sqltune.connectors",
+    "Finding": "sqltune.findings",
+    "Fix": "sqltune.findings",
+    "Report": "sqltune.findings",
+    "Severity": "sqltune.findings",
+    "ColumnRole": "sqltune.graph",
+    "QueryGraph": "sqltune.graph",
+    "Schema": "sqltune.schema",
+}
 
-__all__ = [
-    "ColumnRole",
-    "Config",
-    "Finding",
-    "Fix",
-    "QueryGraph",
-    "Report",
-    "Schema",
-    "Severity",
-    "__version__",
-    "advise_indexes",
-    "analyze",
-    "connect",
-    "lint",
-    "load_config",
-]
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+if TYPE_CHECKING:
+    from sqltune.advisor import advise_indexes
+    from sqltune.api import analyze, lint
+    from sqltune.config import Config, load_config
+    from sqltune.connectors import connect
+    from sqltune.findings import Finding, Fix, Report, Severity
+    from sqltune.graph import ColumnRole, QueryGraph
+    from sqltune.schema import Schema
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sqltune' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,2 @@
+select {{ all_columns('orders') }}
+from {{ ref('orders') }}

@@ -1,0 +1,5 @@
+SELECT id, status
+FROM orders
+WHERE status = 'open' AND;
+
+SELECT id FROM customers;
