@@ -150,7 +150,9 @@ def advise_indexes(
     if backend not in ("auto", "hypopg", "real", "estimate"):
         raise ValueError(f"unknown backend {backend!r}; expected auto, hypopg, real or estimate")
     if connection is not None and schema is None:
-        schema = connection.schema(None)
+        # The schemas on the session's search_path: where the workload's unqualified names resolve.
+        search_path = [str(row[0]) for row in connection.query("SELECT unnest(current_schemas(false))")]
+        schema = connection.schema(search_path or ("public",))
     schema = schema or Schema()
     if isinstance(workload, Sequence) and not isinstance(workload, str) and _all_queries(workload):
         queries = [query for query in workload if isinstance(query, WorkloadQuery)]
