@@ -99,11 +99,12 @@ class _State:
 
     def promising(self, query: WorkloadQuery, index: IndexSpec) -> bool:
         """True when the query's best plan with every candidate available reads its table through an index
-        with the same leading column: only there can this index (or its extension) take over that access."""
+        whose key holds this index's leading column: only there can this index take over that access.
+        (Key order among equality columns is a tie the planner breaks arbitrarily, so any position counts.)"""
         wanted = self.wanted.get(query.id)
         if wanted is None:
             return True
-        return any(fold(u.table) == fold(index.table) and u.leading == index.leading for u in wanted)
+        return any(fold(u.table) == fold(index.table) and index.leading in map(fold, u.columns) for u in wanted)
 
     def delta(self, add: IndexSpec, remove: IndexSpec | None, screened: bool = False) -> tuple[float, tuple[str, ...]]:
         """Cost reduction of the move (positive is better) and the queries it helps; ``screened`` costs it
@@ -172,14 +173,16 @@ def select_indexes(
         best = evaluator.evaluate(query, pool)
         state.wanted[query.id] = best.used
         saving = query.weight * (evaluator.cost(query, []) - best.cost)
-        for index in best.used:
-            # The planner picks the most specific index; its prefixes may give most of the saving for less.
-            for width in range(1, index.width + 1):
-                prefix = IndexSpec(index.table, index.columns[:width], method=index.method, where=index.where)
-                if prefix in estimates:
-                    estimates[prefix] += saving
-            if index in estimates and index.include:
-                estimates[index] += saving
+        # The planner picks the most specific index; narrower ones on the same key columns may give most of
+        # the saving for less space. Each candidate leading with one of those columns is credited once.
+        credited = {
+            candidate
+            for index in best.used
+            for candidate in pool
+            if fold(candidate.table) == fold(index.table) and candidate.leading in map(fold, index.columns)
+        }
+        for candidate in credited:
+            estimates[candidate] += saving
     for candidate, estimate in estimates.items():
         push(candidate, estimate=estimate)
 
