@@ -127,7 +127,7 @@ def _select(
     queries: Sequence[WorkloadQuery], schema: Schema, evaluator: CostEvaluator, banned: set[IndexSpec], **options: Any
 ) -> Selection:
     candidates = generate_candidates(queries, schema, max_width=options["max_width"])
-    return select_indexes(queries, candidates, evaluator, banned=banned, **options)
+    return select_indexes(queries, candidates, evaluator, banned=banned, schema=schema, **options)
 
 
 def advise_indexes(

@@ -26,10 +26,10 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqltune.indexes.candidates import covering_variant, table_usages
+from sqltune.indexes.candidates import already_served, covering_variant, table_usages
 from sqltune.indexes.model import IndexSpec, WorkloadQuery
 from sqltune.indexes.whatif import CostEvaluator, maintenance_cost
-from sqltune.schema import fold
+from sqltune.schema import Schema, fold
 
 __all__ = ["Selection", "SelectionStep", "select_indexes"]
 
@@ -135,8 +135,11 @@ def select_indexes(
     max_width: int = 2,
     min_improvement: float = 0.003,
     banned: Iterable[IndexSpec] = (),
+    schema: Schema | None = None,
 ) -> Selection:
-    """Choose indexes for the workload (see the module documentation)."""
+    """Choose indexes for the workload (see the module documentation). With the database's ``schema``, no
+    move (extensions included) ever proposes an index an existing one already serves."""
+    existing = schema or Schema()
     started = time.perf_counter()
     calls_before = evaluator.calls
     state = _State(queries, evaluator)
@@ -151,7 +154,7 @@ def select_indexes(
     def push(add: IndexSpec, replace: IndexSpec | None = None, estimate: float | None = None) -> None:
         """Queue a move: with an estimated gain it is queued stale (costed exactly when it reaches the top)."""
         nonlocal sequence
-        if add in banned_set or add in state.current:
+        if add in banned_set or add in state.current or already_served(add, existing):
             return
         move_version: tuple[int, ...] | None
         if estimate is None:
