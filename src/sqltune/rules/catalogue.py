@@ -21,6 +21,14 @@ good one its *Use instead*::
     dialect = "postgres"         # optional, default "postgres"
     schema = "CREATE TABLE ..."  # optional DDL the case is judged against
 
+Plan rules (category ``plan``) judge EXPLAIN plans: their cases carry ``plan``, a fixture path relative to
+the repository root (``fixtures/plan_rules/...``) or the plan itself inline (PostgreSQL text or any JSON
+format), and optionally the ``sql`` the plan came from::
+
+    [[bad]]
+    plan = "fixtures/plan_rules/postgres/seq-scan-filter.bad.txt"
+    sql = "SELECT id, status FROM orders WHERE total > 994"
+
 Installed wheels carry the catalogue as ``sqltune/_catalogue``; a source checkout reads ``rules/``.
 """
 
@@ -50,6 +58,7 @@ class Case:
     dialect: str = "postgres"
     schema: str = ""
     note: str = ""
+    plan: str = ""  # plan rules: a fixture path relative to the repository root, or the plan text inline
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +89,20 @@ def _cases(path: Path, raw: Any, kind: str) -> tuple[Case, ...]:
         raise CatalogueError(f"{path}: [[{kind}]] must be an array of tables")
     cases = []
     for number, item in enumerate(raw, 1):
-        unknown = set(item) - {"sql", "dialect", "schema", "note"}
-        if "sql" not in item or unknown:
-            raise CatalogueError(f"{path}: {kind} case {number} needs 'sql' (unknown keys: {sorted(unknown)})")
-        cases.append(Case(item["sql"], item.get("dialect", "postgres"), item.get("schema", ""), item.get("note", "")))
+        unknown = set(item) - {"sql", "dialect", "schema", "note", "plan"}
+        if not ("sql" in item or "plan" in item) or unknown:
+            raise CatalogueError(
+                f"{path}: {kind} case {number} needs 'sql' or 'plan' (unknown keys: {sorted(unknown)})"
+            )
+        cases.append(
+            Case(
+                item.get("sql", ""),
+                item.get("dialect", "postgres"),
+                item.get("schema", ""),
+                item.get("note", ""),
+                item.get("plan", ""),
+            )
+        )
     return tuple(cases)
 
 

@@ -19,6 +19,13 @@ _FENCE = "```"
 
 def _sql_block(case: Case) -> list[str]:
     lines = []
+    if case.plan:
+        inline = "\n" in case.plan.strip()
+        lines += ["Plan:" if inline else f"Plan: [`{case.plan}`](../../{case.plan})", ""]
+        if inline:
+            lines += [_FENCE, case.plan.strip(), _FENCE, ""]
+    if not case.sql:
+        return lines + ([case.note.strip()] if case.note else [])
     if case.schema:
         lines += ["With the schema:", "", f"{_FENCE}sql", case.schema.strip(), _FENCE, ""]
     dialect = f"-- dialect: {case.dialect}\n" if case.dialect != "postgres" else ""

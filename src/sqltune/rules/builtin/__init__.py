@@ -1,6 +1,7 @@
 """The built-in rules, registered through the ``sqltune.rules`` entry point like any plugin."""
 
 from sqltune.rules.base import Rule
+from sqltune.rules.plan import RULES as PLAN_RULES
 from sqltune.rules.builtin import (
     columns,
     ddl_design,
@@ -33,6 +34,7 @@ RULES: list[type[Rule]] = [
     *ddl_keys.RULES,
     *ddl_indexes.RULES,
     *ddl_design.RULES,
+    *PLAN_RULES,
 ]
 
 __all__ = ["RULES"]

@@ -1,0 +1,210 @@
+"""``sqltune plan`` and ``sqltune explain``: diagnose an EXPLAIN plan, ranked by estimated saving.
+
+``plan`` reads a plan file (PostgreSQL JSON or text, MySQL/MariaDB, Snowflake, DuckDB); ``--sql`` links the
+findings to the statement's lines. ``explain`` runs EXPLAIN on a live PostgreSQL for each statement of a SQL
+file (ANALYZE only with ``--analyze``; always in a transaction that is rolled back) and diagnoses the plans.
+
+Exit codes: 0 when no finding is at or above ``--fail-on`` (default ``warning``: an info finding is worth
+reading, not worth failing a build), 1 otherwise, 2 for unreadable input (a malformed or truncated plan, a
+SQL file that does not parse, a database error) with one line on stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import click
+
+from sqltune import __version__
+from sqltune.cli import main, user_errors
+from sqltune.findings import Severity
+from sqltune.parsing import Statement, parse_source
+from sqltune.plans import load_plan, parse_plan
+from sqltune.reporters.base import ReportOptions
+from sqltune.reporters.plan_json import render_plan_json
+from sqltune.reporters.plan_text import render_plan_text
+from sqltune.rules.plan import PlanReport, analyze_plan, plan_rules
+from sqltune.rules.registry import RegisteredRule, resolve_selection
+from sqltune.schema import Schema
+from sqltune.source import Source
+
+__all__ = ["explain", "plan"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Statements EXPLAIN cannot explain (or that explain nothing useful).
+_NOT_EXPLAINABLE = ("CREATE", "ALTER", "DROP", "SET", "BEGIN", "COMMIT", "ROLLBACK", "GRANT", "REVOKE", "COMMENT")
+
+
+def _output_options(function: F) -> F:
+    options = [
+        click.option(
+            "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+        ),
+        click.option(
+            "--fail-on",
+            type=click.Choice(["error", "warning", "info", "never"]),
+            default="warning",
+            show_default=True,
+            help="Lowest finding severity that makes the exit code 1.",
+        ),
+        click.option("--select", multiple=True, help="Plan rules to run (codes, prefixes, names); repeatable."),
+        click.option("--schema", "schema_path", type=click.Path(dir_okay=False), help="DDL file or JSON schema."),
+        click.option("--color/--no-color", default=None, help="Colour the text output (default: when a terminal)."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _selection(select: tuple[str, ...]) -> set[str] | None:
+    """The plan rule codes ``--select`` names (codes, prefixes, names), or ``None`` for all of them."""
+    items = [part.strip() for value in select for part in value.split(",") if part.strip()]
+    if not items:
+        return None
+    rules = {code: RegisteredRule(rule, meta, "plan") for code, (rule, meta) in plan_rules().items()}
+    return resolve_selection(items, rules)
+
+
+def _emit(reports: Sequence[PlanReport], output_format: str, color: bool | None, fail_on: str) -> None:
+    options = ReportOptions(
+        color=sys.stdout.isatty() if color is None else color, tool_version=__version__, environ=dict(os.environ)
+    )
+    if output_format == "json":
+        click.echo(render_plan_json(reports, options), nl=False)
+    else:
+        click.echo(render_plan_text(reports, options), nl=False)
+    if any(report.problems for report in reports):
+        sys.exit(2)
+    if fail_on != "never":
+        threshold = Severity.parse(fail_on)
+        if any(finding.severity >= threshold for report in reports for finding in report):
+            sys.exit(1)
+
+
+def _statements(path: str, dialect: str) -> list[Statement]:
+    """The statements of a SQL file that have a plan; a statement that does not parse is an input error."""
+    source = Source.from_string(sys.stdin.read(), "<stdin>") if path == "-" else _read(path)
+    statements = parse_source(source, dialect)
+    for statement in statements:
+        if statement.error is not None:
+            raise ValueError(f"{statement.error.span}: {statement.error.message}")
+    chosen = [s for s in statements if s.expression is not None and not _skipped(s)]
+    if not chosen:
+        raise ValueError(f"{path}: expected a query to explain, found no SELECT, INSERT, UPDATE, DELETE or MERGE")
+    return chosen
+
+
+def _skipped(statement: Statement) -> bool:
+    return statement.text.lstrip().upper().startswith(_NOT_EXPLAINABLE)
+
+
+def _read(path: str) -> Source:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return Source(path, handle.read())
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not UTF-8 text; expected a SQL file") from None
+
+
+@main.command()
+@click.argument("plan_path", metavar="PLAN")
+@click.option("--sql", "sql_path", type=click.Path(dir_okay=False), help="The SQL the plan is for (links findings).")
+@click.option("--plan-format", help="Plan format when sniffing is not wanted (postgres-json, mysql, snowflake, ...).")
+@click.option("--dialect", help="SQL dialect of --sql (default: the plan's engine).")
+@_output_options
+@user_errors
+def plan(
+    plan_path: str,
+    sql_path: str | None,
+    plan_format: str | None,
+    dialect: str | None,
+    output_format: str,
+    fail_on: str,
+    select: tuple[str, ...],
+    schema_path: str | None,
+    color: bool | None,
+) -> None:
+    """Diagnose an EXPLAIN plan file (``-`` reads standard input): the plan tree with its hot path, then the
+    findings ranked by the share of runtime (or cost) fixing them could save.
+
+    \b
+    Examples:
+      sqltune plan plan.json --sql query.sql
+      psql -XAtc "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ..." | sqltune plan -
+      sqltune plan profile.json --format json --fail-on error
+    """
+    if plan_path == "-":
+        graph = parse_plan(sys.stdin.buffer.read(), plan_format, path="<stdin>")
+    else:
+        graph = load_plan(plan_path, plan_format)
+    sql_dialect = dialect or graph.dialect
+    statement = None
+    if sql_path is not None:
+        statements = _statements(sql_path, sql_dialect)
+        if len(statements) > 1:
+            click.echo(
+                f"sqltune: note: {sql_path} has {len(statements)} statements; linking the plan to the first",
+                err=True,
+            )
+        statement = statements[0]
+    schema = Schema.load(schema_path, sql_dialect) if schema_path else None
+    report = analyze_plan(graph, statement, schema, select=_selection(select))
+    _emit([report], output_format, color, fail_on)
+
+
+@main.command()
+@click.argument("sql_path", metavar="FILE.sql")
+@click.option("--dsn", help="PostgreSQL DSN or URL (default: libpq's PGHOST, PGDATABASE... environment).")
+@click.option("--analyze", is_flag=True, help="Run the statements (EXPLAIN ANALYZE, BUFFERS); always rolled back.")
+@click.option("--timeout", default="30s", show_default=True, help="Statement timeout for each EXPLAIN.")
+@_output_options
+@user_errors
+def explain(
+    sql_path: str,
+    dsn: str | None,
+    analyze: bool,
+    timeout: str,
+    output_format: str,
+    fail_on: str,
+    select: tuple[str, ...],
+    schema_path: str | None,
+    color: bool | None,
+) -> None:
+    """EXPLAIN each statement of a SQL file on PostgreSQL and diagnose the plans, linked to the SQL.
+
+    Without --analyze nothing is executed and the diagnosis uses the planner's costs; with it each statement
+    runs inside a transaction that is rolled back (writes are undone, but they did happen: locks were taken,
+    triggers fired, sequences advanced).
+
+    \b
+    Examples:
+      sqltune explain query.sql --dsn postgresql://me@db/shop
+      sqltune explain reports/*.sql --dsn "$DATABASE_URL" --analyze --timeout 2min
+    """
+    from sqltune.connectors import DatabaseError
+    from sqltune.connectors.postgres import connect
+
+    statements = _statements(sql_path, "postgres")
+    selected = _selection(select)
+    reports = []
+    try:
+        with connect(dsn, statement_timeout=timeout) as connection:
+            settings = connection.settings()
+            settings["server_version_num"] = str(connection.server_version)
+            if schema_path:
+                schema = Schema.load(schema_path, "postgres")
+            else:
+                rows = connection.query("SELECT current_schemas(false)::text")
+                names = str(rows[0][0]).strip("{}").split(",") if rows else ["public"]
+                schema = connection.schema([name.strip('"') for name in names if name])
+            for statement in statements:
+                result = connection.explain(statement.text.strip().rstrip(";"), analyze=analyze, timeout=timeout)
+                graph = parse_plan(result.plan_json, "postgres-json", path=f"{sql_path}:{statement.span.line}")
+                reports.append(analyze_plan(graph, statement, schema, settings, select=selected))
+    except DatabaseError as error:
+        raise ValueError(str(error).splitlines()[0] if str(error) else type(error).__name__) from None
+    _emit(reports, output_format, color, fail_on)

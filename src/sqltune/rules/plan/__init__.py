@@ -1,0 +1,40 @@
+"""Plan rules: diagnose an EXPLAIN plan (any format :mod:`sqltune.plans` reads) with estimated savings.
+
+``analyze_plan(plan, statement=None, schema=None, settings=None)`` runs every plan rule and returns a
+:class:`PlanReport` whose findings are ranked by the share of runtime (or cost) fixing them could save.
+See ``docs/plan-rules.md``.
+"""
+
+from __future__ import annotations
+
+from sqltune.rules.plan import estimates, joins, memory, runtime, scans, shape
+from sqltune.rules.plan.base import (
+    PlanContext,
+    PlanFinding,
+    PlanReport,
+    PlanRule,
+    PlanViolation,
+    error_severity,
+    share_severity,
+)
+
+RULES: list[type[PlanRule]] = sorted(
+    [*scans.RULES, *estimates.RULES, *memory.RULES, *joins.RULES, *runtime.RULES, *shape.RULES],
+    key=lambda rule: rule.code,
+)
+
+from sqltune.rules.plan.engine import analyze_plan, hot_path, plan_rules  # noqa: E402  (needs RULES)
+
+__all__ = [
+    "RULES",
+    "PlanContext",
+    "PlanFinding",
+    "PlanReport",
+    "PlanRule",
+    "PlanViolation",
+    "analyze_plan",
+    "error_severity",
+    "hot_path",
+    "plan_rules",
+    "share_severity",
+]
