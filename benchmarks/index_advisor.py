@@ -75,7 +75,8 @@ def selection_table(dsn: str, label: str, all_22: bool) -> None:
                     evaluator = CostEvaluator(backend)
                     started = time.perf_counter()
                     if name == "sqltune":
-                        result = select_indexes(queries, candidates, evaluator, budget_bytes=budget * 1e6, schema=schema)
+                        limit = budget * 1e6
+                        result = select_indexes(queries, candidates, evaluator, budget_bytes=limit, schema=schema)
                     elif name == "extend":
                         result = extend(queries, evaluator, budget_bytes=budget * 1e6, schema=schema)
                     else:

@@ -32,7 +32,22 @@ _EXPORTS = {
     "Schema": "sqltune.schema",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = [
+    "ColumnRole",
+    "Config",
+    "Finding",
+    "Fix",
+    "QueryGraph",
+    "Report",
+    "Schema",
+    "Severity",
+    "__version__",
+    "advise_indexes",
+    "analyze",
+    "connect",
+    "lint",
+    "load_config",
+]
 
 if TYPE_CHECKING:
     from sqltune.advisor import advise_indexes

@@ -46,8 +46,8 @@ def main() -> None:
     """Make SQL fast and schemas sound: lint queries and DDL, read plans, rewrite safely, advise indexes."""
 
 
-from sqltune.cli import lint as _lint  # noqa: E402,F401  (each import registers its commands)
 from sqltune.cli import baseline as _baseline  # noqa: E402,F401
 from sqltune.cli import indexes as _indexes  # noqa: E402,F401
+from sqltune.cli import lint as _lint  # noqa: E402,F401  (each import registers its commands)
 from sqltune.cli import plan as _plan  # noqa: E402,F401
 from sqltune.cli import rules as _rules  # noqa: E402,F401

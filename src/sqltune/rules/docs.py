@@ -66,7 +66,8 @@ def rule_markdown(entry: CatalogueEntry) -> str:
         "## Suppress",
         "",
         f"`-- sqltune: ignore[{meta.code}]` at the end of a line, on the line before a statement, or",
-        f"`-- sqltune: ignore-file[{meta.code}]` anywhere in a file; `ignore = [\"{meta.code}\"]` in the configuration.",
+        f"`-- sqltune: ignore-file[{meta.code}]` anywhere in a file; "
+        f"`ignore = [\"{meta.code}\"]` in the configuration.",
         "",
     ]
     return "\n".join(lines)
