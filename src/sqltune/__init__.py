@@ -29,6 +29,7 @@ _EXPORTS = {
     "Severity": "sqltune.findings",
     "ColumnRole": "sqltune.graph",
     "QueryGraph": "sqltune.graph",
+    "rewrite": "sqltune.rewrites",
     "Schema": "sqltune.schema",
 }
 
@@ -47,6 +48,7 @@ __all__ = [
     "connect",
     "lint",
     "load_config",
+    "rewrite",
 ]
 
 if TYPE_CHECKING:
@@ -56,6 +58,7 @@ if TYPE_CHECKING:
     from sqltune.connectors import connect
     from sqltune.findings import Finding, Fix, Report, Severity
     from sqltune.graph import ColumnRole, QueryGraph
+    from sqltune.rewrites import rewrite
     from sqltune.schema import Schema
 
 

@@ -47,6 +47,7 @@ def main() -> None:
 
 
 from sqltune.cli import baseline as _baseline  # noqa: E402,F401
+from sqltune.cli import fix as _fix  # noqa: E402,F401
 from sqltune.cli import indexes as _indexes  # noqa: E402,F401
 from sqltune.cli import lint as _lint  # noqa: E402,F401  (each import registers its commands)
 from sqltune.cli import plan as _plan  # noqa: E402,F401

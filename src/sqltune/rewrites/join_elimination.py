@@ -1,0 +1,171 @@
+"""RW009 join-elimination: drop a join to a table none of whose columns the query uses.
+
+A join that can neither remove nor repeat rows only adds columns; when no column of the joined table is
+used, it is pure cost. That holds for
+
+- ``LEFT JOIN t ON t.key = ...`` when ``key`` is unique in ``t`` (every row keeps exactly one partner or
+  NULLs), whatever else the ON clause says;
+- ``JOIN t ON t.key = x.fk`` when ``x.fk`` is a foreign key to the unique ``t.key``: every non-NULL ``fk``
+  has exactly one partner. A nullable ``fk`` still drops its NULL rows, so ``x.fk IS NOT NULL`` is added.
+  Without the foreign key the elimination is advice: it holds only if every value has a partner.
+
+>>> from sqltune.rewrites.base import show
+>>> ddl = '''CREATE TABLE c (id int PRIMARY KEY, name text);
+...          CREATE TABLE o (id int PRIMARY KEY, c_id int REFERENCES c (id), total int)'''
+>>> show(join_elimination, "SELECT o.id, o.total FROM o JOIN c ON c.id = o.c_id", ddl)
+APPLIED: SELECT o.id, o.total FROM o WHERE o.c_id IS NOT NULL
+>>> show(join_elimination, "SELECT o.id FROM o LEFT JOIN c ON c.id = o.c_id AND c.name = 'x'", ddl)
+APPLIED: SELECT o.id FROM o
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqltune._sqlglot import exp
+from sqltune.rewrites._analysis import FromItem, Scope, conjoin, conjuncts, is_not_null, set_where, strip_parens
+from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
+from sqltune.schema import Schema, fold
+
+__all__ = ["REWRITE", "join_elimination"]
+
+
+def _referenced(select: exp.Select, item: FromItem, scope: Scope) -> bool | None:
+    """Whether anything outside ``item``'s own ON clause uses it (``None``: cannot tell)."""
+    assert item.join is not None
+    on = item.join.args.get("on")
+    on_ids = {id(node) for node in on.walk()} if isinstance(on, exp.Expression) else set()
+    for projection in select.expressions:
+        if isinstance(projection, exp.Star):
+            return True
+    for column in select.find_all(exp.Column):
+        if id(column) in on_ids:
+            continue
+        if column.is_star and (not column.table or fold(column.table) == item.alias):
+            return True
+        if column.table:
+            if fold(column.table) == item.alias:
+                return True
+            continue
+        if item.columns is None or fold(column.name) not in item.columns:
+            continue
+        if _owner_scope(column) is not select:
+            return None  # an unqualified name in a subquery might reach out to the joined table
+        resolved = scope.resolve(column)
+        if resolved is None:
+            return None
+        if resolved is item:
+            return True
+    return False
+
+
+def _owner_scope(column: exp.Column) -> exp.Expression | None:
+    parent = column.parent
+    while parent is not None and not isinstance(parent, exp.Select):
+        parent = parent.parent
+    return parent
+
+
+def _key_pairs(item: FromItem, scope: Scope) -> tuple[list[tuple[str, exp.Column]], list[exp.Expression]]:
+    """ON equalities ``item.key = other.column`` as (key, other column), and the remaining conjuncts."""
+    assert item.join is not None
+    pairs: list[tuple[str, exp.Column]] = []
+    rest: list[exp.Expression] = []
+    for conjunct in conjuncts(item.join.args.get("on")):
+        matched = False
+        if isinstance(conjunct, exp.EQ):
+            for mine, other in ((conjunct.this, conjunct.expression), (conjunct.expression, conjunct.this)):
+                mine, other = strip_parens(mine), strip_parens(other)
+                if (
+                    isinstance(mine, exp.Column)
+                    and isinstance(other, exp.Column)
+                    and scope.resolve(mine) is item
+                    and scope.resolve(other) not in (None, item)
+                ):
+                    pairs.append((fold(mine.name), other))
+                    matched = True
+                    break
+        if not matched:
+            rest.append(conjunct)
+    return pairs, rest
+
+
+def _foreign_key_proves(pairs: list[tuple[str, exp.Column]], item: FromItem, scope: Scope, schema: Schema) -> bool:
+    others = {id(scope.resolve(column)) for _, column in pairs}
+    if len(others) != 1:
+        return False
+    source = scope.resolve(pairs[0][1])
+    if source is None or source.table is None or item.table is None:
+        return False
+    wanted = {(fold(column.name), key) for key, column in pairs}
+    for fk in source.table.foreign_keys:
+        if schema.table(fk.ref_table) is not item.table:
+            continue
+        ref = fk.ref_columns or item.table.primary_key
+        if len(ref) == len(fk.columns) and {(fold(a), fold(b)) for a, b in zip(fk.columns, ref, strict=True)} == wanted:
+            return True
+    return False
+
+
+def _sites(tree: exp.Expression, schema: Schema) -> list[Site]:
+    sites: list[Site] = []
+    for select in tree.find_all(exp.Select):
+        scope = Scope(select, schema)
+        if not scope.complete:
+            continue
+        for index, item in enumerate(scope.items):
+            if (
+                item.join is None
+                or item.table is None
+                or str(item.join.kind or "").upper() not in {"", "OUTER", "INNER"}
+            ):
+                continue
+            side = item.side
+            if side not in {"", "left"} or _referenced(select, item, scope) is not False:
+                continue
+            pairs, rest = _key_pairs(item, scope)
+            if not pairs or not item.table.is_unique([key for key, _ in pairs]):
+                continue
+            if side == "left":
+                sites.append(Site(_remove(select, item.join, []), _rationale(item, "LEFT")))
+                continue
+            later = scope.items[index + 1 :]
+            if rest or any(other.side in {"right", "full"} for other in later):
+                continue
+            nullable = [column for _, column in pairs if not scope.not_null(column)]
+            guard = [is_not_null(column.copy()) for column in nullable]
+            conditions: tuple[str, ...] = ()
+            if not _foreign_key_proves(pairs, item, scope, schema):
+                keys = ", ".join(column.sql() for _, column in pairs)
+                conditions = (
+                    f"every non-NULL ({keys}) has a matching row in {item.table.name} (a foreign key would prove it)",
+                )
+            sites.append(Site(_remove(select, item.join, guard), _rationale(item, "inner"), conditions))
+    return sites
+
+
+def _remove(select: exp.Select, join: exp.Join, guard: list[exp.Expression]) -> Callable[[], None]:
+    def apply() -> None:
+        joins = [j for j in select.args.get("joins") or () if j is not join]
+        select.set("joins", joins or None)
+        if guard:
+            where = select.args.get("where")
+            existing = conjuncts(where.this) if isinstance(where, exp.Where) else []
+            set_where(select, conjoin([*existing, *guard]))
+
+    return apply
+
+
+def _rationale(item: FromItem, kind: str) -> str:
+    return (
+        f"no column of {item.alias} is used and the {kind} join matches exactly one of its rows per row (unique key"
+        f"{' and foreign key' if kind == 'inner' else ''}), so the join only costs time"
+    )
+
+
+def join_elimination(expression: exp.Expression, schema: Schema, dialect: str | None) -> RewriteOutcome | None:
+    """Remove one join that neither filters nor repeats rows and whose columns are unused."""
+    return best_site(REWRITE.id, expression, lambda tree: _sites(tree, schema))
+
+
+REWRITE = Rewrite("RW009", "join-elimination", "drop a to-one join whose columns are unused", join_elimination)

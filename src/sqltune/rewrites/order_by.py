@@ -1,0 +1,135 @@
+"""RW017 redundant-order-by: drop an ORDER BY whose order nothing can observe.
+
+A query's rows have an order only where its *outermost* ORDER BY gives one. An ORDER BY without LIMIT or
+OFFSET inside an ``IN`` or ``EXISTS`` subquery or a scalar subquery is never observable; the engine may
+still sort. In a derived table or CTE it is unobservable in SQL's semantics, but clients sometimes rely on
+an engine passing the order through, so the removal is APPLIED only when the consuming query orders its own
+result, or groups or aggregates it without an order-sensitive aggregate (``array_agg``, ``string_agg``...)
+or window function; otherwise it is advice.
+
+>>> from sqltune.rewrites.base import show
+>>> show(redundant_order_by, "SELECT id FROM t WHERE id IN (SELECT t_id FROM u ORDER BY t_id)")
+APPLIED: SELECT id FROM t WHERE id IN (SELECT t_id FROM u)
+>>> show(redundant_order_by, "SELECT k, count(*) FROM (SELECT k FROM t ORDER BY k) AS s GROUP BY k")
+APPLIED: SELECT k, COUNT(*) FROM (SELECT k FROM t) AS s GROUP BY k
+>>> show(redundant_order_by, "SELECT * FROM (SELECT k FROM t ORDER BY k) AS s")
+ADVISED: SELECT * FROM (SELECT k FROM t) AS s
+  if: nothing relies on the rows leaving the subquery in its order (SQL guarantees no order without
+      an ORDER BY in the outer query)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqltune._sqlglot import exp
+from sqltune.rewrites._analysis import cte_bodies, function_name, has_aggregate, has_window, own_nodes
+from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
+from sqltune.schema import Schema, fold
+
+__all__ = ["REWRITE", "redundant_order_by"]
+
+#: Aggregates whose result depends on the order of their input rows when they have no ORDER BY of their own.
+ORDER_SENSITIVE = frozenset(
+    {
+        "array_agg",
+        "string_agg",
+        "json_agg",
+        "jsonb_agg",
+        "group_concat",
+        "listagg",
+        "xmlagg",
+        "arrayagg",
+        "first",
+        "last",
+        "first_value",
+        "last_value",
+        "any_value",
+        "json_object_agg",
+        "jsonb_object_agg",
+        "groupconcat",
+        "stringagg",
+        "jsonagg",
+        "arrayconcatagg",
+        "list",
+    }
+)
+
+RATIONALE = "the ORDER BY has no LIMIT and its order cannot reach the result, but the engine may still sort"
+CONDITION = (
+    "nothing relies on the rows leaving the subquery in its order (SQL guarantees no order without an ORDER BY "
+    "in the outer query)"
+)
+
+
+def _limited(query: exp.Expression) -> bool:
+    return any(query.args.get(key) for key in ("limit", "offset", "fetch"))
+
+
+def _order_insensitive(consumer: exp.Select) -> bool:
+    """The consumer's result does not depend on the order its input rows arrive in."""
+    if _limited(consumer) or any(has_window(p) for p in consumer.expressions):
+        return False
+    for node in own_nodes(consumer, exp.Func):
+        if function_name(node).replace("_", "") in {n.replace("_", "") for n in ORDER_SENSITIVE}:
+            return False
+        if isinstance(node, exp.ArrayAgg | exp.GroupConcat):
+            return False
+    if consumer.args.get("order"):
+        return True
+    return bool(consumer.args.get("group")) or any(has_aggregate(p) for p in consumer.expressions)
+
+
+def _consumers(query: exp.Expression) -> list[exp.Select] | None:
+    """The SELECTs reading ``query`` as a derived table or CTE; ``None`` when it stands elsewhere."""
+    parent = query.parent
+    if isinstance(parent, exp.Subquery) and isinstance(parent.parent, exp.From | exp.Join):
+        select = parent.parent.parent
+        return [select] if isinstance(select, exp.Select) else None
+    if isinstance(parent, exp.CTE):
+        name = fold(parent.alias)
+        found: list[exp.Select] = []
+        for table in query.root().find_all(exp.Table):
+            if not table.args.get("db") and fold(table.name) == name and cte_bodies(table).get(name) is parent:
+                select = table.parent.parent if isinstance(table.parent, exp.From | exp.Join) else None
+                if not isinstance(select, exp.Select):
+                    return None
+                found.append(select)
+        return found
+    return None
+
+
+def _sites(tree: exp.Expression) -> list[Site]:
+    sites: list[Site] = []
+    for query in tree.find_all(exp.Select, exp.Union):
+        if not query.args.get("order") or _limited(query) or query.parent is None:
+            continue
+        parent = query.parent
+        if isinstance(parent, exp.Exists) or (
+            isinstance(parent, exp.Subquery)
+            and not parent.alias
+            and not isinstance(parent.parent, exp.From | exp.Join | exp.Union)
+        ):
+            sites.append(Site(_drop(query), RATIONALE))  # IN, EXISTS and scalar subqueries
+            continue
+        consumers = _consumers(query)
+        if consumers is None:
+            continue
+        conditions = () if consumers and all(_order_insensitive(c) for c in consumers) else (CONDITION,)
+        sites.append(Site(_drop(query), RATIONALE, conditions))
+    return sites
+
+
+def _drop(query: exp.Expression) -> Callable[[], None]:
+    def apply() -> None:
+        query.set("order", None)
+
+    return apply
+
+
+def redundant_order_by(expression: exp.Expression, schema: Schema, dialect: str | None) -> RewriteOutcome | None:
+    """Remove one ORDER BY (without LIMIT) from a subquery, derived table or CTE whose order is not observable."""
+    return best_site(REWRITE.id, expression, _sites)
+
+
+REWRITE = Rewrite("RW017", "redundant-order-by", "ORDER BY without LIMIT in subqueries is dropped", redundant_order_by)
