@@ -199,26 +199,25 @@ def _validate(
     evaluator: CostEvaluator,
     timeout_s: float,
 ) -> tuple[list[RuntimeCheck], IndexSpec | None]:
-    """Measured runtime of the queries whose plans use a new index; the worst offender, if any regressed."""
+    """Measured runtime of every query whose real plan reads a new index; the worst offender, if any regressed.
+
+    Among the new indexes the regressed queries' real plans read, the one that buys least elsewhere (by the
+    what-if costs) is blamed.
+    """
     from sqltune.connectors.validate import measure_regressions
 
-    changed = [q for q in queries if evaluator.evaluate(q, selection.indexes).used]
-    if not changed:
+    if not selection.indexes:
         return [], None
-    checks = measure_regressions(connection, changed, selection.indexes, timeout_s=timeout_s)
-    regressed = {c.query_id for c in checks if c.regressed}
-    suspects: dict[IndexSpec, float] = {}
-    for query in changed:
-        if query.id in regressed:
-            for index in evaluator.evaluate(query, selection.indexes).used:
-                # Blame the index that buys the least elsewhere.
-                suspects[index] = sum(
-                    evaluator.cost(q, [i for i in selection.indexes if i != index])
-                    - evaluator.cost(q, selection.indexes)
-                    for q in queries
-                )
-    culprit = min(suspects, key=lambda index: suspects[index]) if suspects else None
-    return checks, culprit
+    checks = measure_regressions(connection, queries, selection.indexes, timeout_s=timeout_s)
+    suspects = {index for check in checks if check.regressed for index in check.uses}
+    if not suspects:
+        return checks, None
+
+    def benefit(index: IndexSpec) -> float:
+        without = [i for i in selection.indexes if i != index]
+        return sum(q.weight * (evaluator.cost(q, without) - evaluator.cost(q, selection.indexes)) for q in queries)
+
+    return checks, min(suspects, key=benefit)
 
 
 def _hygiene(

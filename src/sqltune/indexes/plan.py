@@ -42,6 +42,7 @@ class RuntimeCheck:
     before_ms: float | None  # None: slower than the bound it was given (so not a regression)
     bound_ms: float
     regressed: bool
+    uses: tuple[IndexSpec, ...] = ()  # planned indexes the real plan with them read
 
 
 @dataclass(frozen=True, slots=True)
