@@ -169,13 +169,18 @@ def advise_indexes(
     notes: list[str] = []
     try:
         selection = _select(queries, schema, evaluator, banned, **options)
-        for _ in range(3 if validate and connection is not None else 0):
+        rounds = 0
+        while validate and connection is not None:
             runtime, culprit = _validate(connection, queries, selection, evaluator, validate_timeout_s)
             if culprit is None:
                 break
             banned.add(culprit)
             notes.append(f"{culprit} was dropped from the plan: it made a query measurably slower")
-            selection = _select(queries, schema, evaluator, banned, **options)
+            rounds += 1
+            if rounds < MAX_RESELECTIONS:
+                selection = _select(queries, schema, evaluator, banned, **options)
+            else:  # stop searching for replacements; keep validating what is left
+                selection = _without(queries, selection, evaluator, culprit)
         drop = _hygiene(schema, connection, queries, selection.indexes) if hygiene else []
         plan = build_plan(queries, selection, evaluator, budget_bytes=budget_bytes, drop=drop, runtime=runtime)
     finally:
@@ -186,6 +191,27 @@ def advise_indexes(
     if what_if.estimated:
         plan.notes.append("costs are sqltune's estimates from schema statistics, not the database's planner")
     return plan
+
+
+#: Validation rounds that may choose replacements for an index found to slow a query down; after them the
+#: offending indexes are only removed (and what is left validated again).
+MAX_RESELECTIONS = 3
+
+
+def _without(
+    queries: Sequence[WorkloadQuery], selection: Selection, evaluator: CostEvaluator, index: IndexSpec
+) -> Selection:
+    kept = [i for i in selection.indexes if i != index]
+    return Selection(
+        indexes=kept,
+        cost_without=selection.cost_without,
+        cost_with=evaluator.workload_cost(queries, kept),
+        size_bytes=sum(evaluator.size(i) for i in kept),
+        what_if_calls=selection.what_if_calls,
+        seconds=selection.seconds,
+        algorithm=selection.algorithm,
+        steps=[step for step in selection.steps if step.added != index],
+    )
 
 
 def _all_queries(items: Sequence[object]) -> bool:
