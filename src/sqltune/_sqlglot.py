@@ -92,17 +92,21 @@ class StatementTokens:
 
 
 def split_statements(tokens: list[Token]) -> Iterator[StatementTokens]:
-    """Cut a token stream at top-level semicolons; empty statements (``;;``) are dropped."""
-    current: list[Token] = []
-    for token in tokens:
-        if token.token_type == TokenType.SEMICOLON:
-            if current:
-                yield StatementTokens(current, current[0].start, current[-1].end + 1)
-            current = []
-        else:
-            current.append(token)
-    if current:
-        yield StatementTokens(current, current[0].start, current[-1].end + 1)
+    """Cut a token stream at top-level semicolons; empty statements (``;;``) are dropped.
+
+    The semicolons are found in one pass and each statement is a slice (no per-token appends).
+
+    >>> [(piece.start, piece.end) for piece in split_statements(tokenize("SELECT 1;; SELECT 22", None))]
+    [(0, 8), (11, 20)]
+    """
+    semicolon = TokenType.SEMICOLON
+    start = 0
+    for cut in [index for index, token in enumerate(tokens) if token.token_type == semicolon]:
+        if cut > start:
+            yield StatementTokens(tokens[start:cut], tokens[start].start, tokens[cut - 1].end + 1)
+        start = cut + 1
+    if start < len(tokens):
+        yield StatementTokens(tokens[start:], tokens[start].start, tokens[-1].end + 1)
 
 
 def parse_tokens(statement: StatementTokens, sql: str, dialect: str | None) -> exp.Expression | None:

@@ -31,7 +31,7 @@ from typing import Any
 from sqltune._sqlglot import exp
 from sqltune.cache import Cache, code_stamp, finding_from_record, finding_to_record, hash_text
 from sqltune.config import Config
-from sqltune.engine import Linter, ParsedSource, nothing_to_lint
+from sqltune.engine import Linter, ParsedSource, fewer_collections, nothing_to_lint
 from sqltune.findings import Report
 from sqltune.schema import Schema, apply_ddl
 from sqltune.source import InputProblem, Source
@@ -130,7 +130,8 @@ def _lint_one(linter: Linter, path: str, text: str) -> _FileResult:
 
 def _lint_chunk(chunk: list[tuple[str, str]]) -> list[_FileResult]:
     assert _WORKER_LINTER is not None, "worker not initialised"
-    return [_lint_one(_WORKER_LINTER, path, text) for path, text in chunk]
+    with fewer_collections():  # parsing too, not only the rules (see engine.fewer_collections)
+        return [_lint_one(_WORKER_LINTER, path, text) for path, text in chunk]
 
 
 def _pool_context() -> Any:
@@ -144,9 +145,12 @@ def _lint_query_files(
     config: Config, schema: Schema, files: list[Source], jobs: int, ddl_task: Any, stats: LintStats
 ) -> tuple[list[_FileResult], Any]:
     """Lint ``files`` (no DDL in them) against ``schema``; runs ``ddl_task()`` in this process meanwhile."""
+    if not files:
+        return [], ddl_task()
     if jobs <= 1 or len(files) < MIN_FILES_FOR_WORKERS:
         linter = Linter(config, schema)
-        results = [_lint_one(linter, source.path, source.text) for source in files]
+        with fewer_collections():
+            results = [_lint_one(linter, source.path, source.text) for source in files]
         return results, ddl_task()
     workers = min(jobs, max(1, len(files) // 4))
     stats.workers = workers
@@ -218,7 +222,8 @@ def lint_sources(
     parsed_candidates: list[ParsedSource] = []
     ddl_items: list[ParsedSource] = []
     if ddl_paths is None or misses:
-        parsed_candidates = [linter.parse(source) for source in candidates]
+        with fewer_collections():
+            parsed_candidates = [linter.parse(source) for source in candidates]
         ddl_items = [item for item in parsed_candidates if _has_ddl(item)]
     if ddl_paths is None:
         ddl_paths = {item.source.path for item in ddl_items}

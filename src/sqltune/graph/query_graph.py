@@ -31,13 +31,15 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from sqltune._sqlglot import Scope, exp, traverse_scope
 from sqltune.schema import Schema, Table, fold
+
+if TYPE_CHECKING:  # networkx is imported on first use of the networkx view: it takes longer to import than
+    import networkx as nx  # a warm, cached lint run takes in all
 
 __all__ = ["ColumnRef", "ColumnRole", "ColumnUse", "Join", "QueryGraph", "Relation", "ScopeInfo"]
 
@@ -167,6 +169,28 @@ _TRANSPARENT = (
     exp.Join,
     exp.Tuple,
 )
+# What an ancestor of a column means for its role, by node class (computed once per class: the role walk
+# runs for every column occurrence, and one dict lookup beats four isinstance tests per ancestor).
+_PREDICATE, _WINDOW, _AGGREGATE, _TRANSPARENT_KIND, _OTHER = range(5)
+_ANCESTOR_KINDS: dict[type[exp.Expression], int] = {}
+_FILTER_CLAUSES = frozenset({"where", "on", "having", "qualify"})
+
+
+def _ancestor_kind(node_type: type[exp.Expression]) -> int:
+    if issubclass(node_type, _PREDICATE_TYPES):
+        kind = _PREDICATE
+    elif issubclass(node_type, exp.Window):
+        kind = _WINDOW
+    elif issubclass(node_type, exp.AggFunc):
+        kind = _AGGREGATE
+    elif issubclass(node_type, _TRANSPARENT):
+        kind = _TRANSPARENT_KIND
+    else:
+        kind = _OTHER
+    _ANCESTOR_KINDS[node_type] = kind
+    return kind
+
+
 # Clauses where an unqualified name may be an output alias rather than a table column.
 _ALIAS_CLAUSES = frozenset({"order", "group", "having", "qualify"})
 
@@ -221,7 +245,9 @@ def _is_constant(node: exp.Expression | None) -> bool:
 @dataclass(frozen=True, slots=True)
 class _ScopeIndex:
     qualifiers: dict[str, Relation]  # alias, table name and its last part -> the first relation so named
-    by_column: dict[str, list[Relation]]  # column known from the schema or CTE/derived outputs -> relations
+    #: Relations whose columns are known (schema, CTE/derived outputs), in FROM order, with those columns. An
+    #: unqualified name is tested against each (a handful) rather than indexing every column of every table.
+    known: list[tuple[Relation, AbstractSet[str]]]
     unknown: list[Relation]  # relations whose columns are unknown
     count: int
 
@@ -246,7 +272,8 @@ class QueryGraph:
         #: The table an INSERT, UPDATE or DELETE writes (for UPDATE/DELETE also a relation of the root scope).
         self.target: Relation | None = None
         self._scope_ids: dict[int, str] = {}
-        self._resolution: dict[str, list[tuple[Relation, str, str, frozenset[str] | None]]] = {}
+        self._scope_of: dict[int, ScopeInfo] = {}  # query node -> the first scope made for it
+        self._resolution: dict[str, list[tuple[Relation, str, str, AbstractSet[str] | None]]] = {}
         self._indexes: dict[str, _ScopeIndex] = {}
         self._seen_columns: set[int] = set()
         self._ambiguous_ids: set[int] = set()
@@ -263,6 +290,8 @@ class QueryGraph:
     def graph(self) -> nx.MultiDiGraph:
         """The statement as a :class:`networkx.MultiDiGraph` (typed nodes and edges, see the module docs)."""
         if self._nx is None:
+            import networkx as nx
+
             self._nx = nx.MultiDiGraph()
             self._nx.add_nodes_from(self._nodes)
             self._nx.add_edges_from(self._edges)
@@ -279,6 +308,7 @@ class QueryGraph:
         info = ScopeInfo(f"s{len(self.scopes)}", kind, node, parent)
         self.scopes[info.id] = info
         self._scope_ids[id(node)] = info.id
+        self._scope_of.setdefault(id(node), info)
         self._nodes.append((info.id, dict(type="scope", kind=kind)))
         return info
 
@@ -542,15 +572,16 @@ class QueryGraph:
         return next((r for r in earlier if self._relation_columns(r) is None), None)
 
     # -- column resolution ----------------------------------------------------------------------------
-    def _relation_columns(self, relation: Relation) -> frozenset[str] | None:
+    def _relation_columns(self, relation: Relation) -> AbstractSet[str] | None:
+        """The folded column names of a relation, when known (a live view of a table's columns: no copy)."""
         if relation.table is not None and relation.table.columns:
-            return frozenset(relation.table.columns)
+            return relation.table.columns.keys()
         if relation.defined_by is not None:
             outputs = self.scopes[relation.defined_by].outputs
             return frozenset(outputs) if outputs and "*" not in outputs else None
         return None
 
-    def _candidates(self, scope_id: str) -> list[tuple[Relation, str, str, frozenset[str] | None]]:
+    def _candidates(self, scope_id: str) -> list[tuple[Relation, str, str, AbstractSet[str] | None]]:
         """Per scope, once: each relation with its folded alias, folded name and known column names."""
         cached = self._resolution.get(scope_id)
         if cached is None:
@@ -567,7 +598,7 @@ class QueryGraph:
         if index is None:
             candidates = self._candidates(scope_id)
             qualifiers: dict[str, Relation] = {}
-            by_column: dict[str, list[Relation]] = {}
+            known: list[tuple[Relation, AbstractSet[str]]] = []
             unknown: list[Relation] = []
             for relation, alias, table_name, columns in candidates:
                 for qualifier in (alias, table_name, table_name.rsplit(".", 1)[-1]):
@@ -575,9 +606,8 @@ class QueryGraph:
                 if columns is None:
                     unknown.append(relation)
                 else:
-                    for column in columns:
-                        by_column.setdefault(column, []).append(relation)
-            index = self._indexes[scope_id] = _ScopeIndex(qualifiers, by_column, unknown, len(candidates))
+                    known.append((relation, columns))
+            index = self._indexes[scope_id] = _ScopeIndex(qualifiers, known, unknown, len(candidates))
         return index
 
     def resolve(self, column: exp.Column, scope_id: str) -> tuple[ColumnRef, str]:
@@ -604,7 +634,7 @@ class QueryGraph:
                 merged = self._merged.get(current)
                 if merged and fold(name) in merged:
                     return self._ref(merged[fold(name)], name), current
-                matches = index.by_column.get(key, ())
+                matches = [relation for relation, columns in index.known if key in columns]
                 if len(matches) == 1:
                     return self._ref(matches[0], name), current
                 if len(matches) > 1:
@@ -687,31 +717,36 @@ class QueryGraph:
         aggregate = False
         child: exp.Expression = column
         node = column.parent
-        while node is not None and node is not info.node:
-            if predicate is None and isinstance(node, _PREDICATE_TYPES):
-                predicate = node
-                role, value = self._predicate_role(node, child, wrapped)
-            elif isinstance(node, exp.Window) and window_role is None:
+        stop = info.node
+        kinds = _ANCESTOR_KINDS
+        while node is not None and node is not stop:
+            kind = kinds.get(type(node))
+            if kind is None:
+                kind = _ancestor_kind(type(node))
+            if kind == _PREDICATE:
+                if predicate is None:
+                    predicate = node
+                    role, value = self._predicate_role(node, child, wrapped)
+            elif kind == _WINDOW and window_role is None:
                 key = child.arg_key
                 if key == "partition_by":
                     window_role = ColumnRole.WINDOW_PARTITION
                 elif key == "order":
                     window_role = ColumnRole.WINDOW_ORDER
-            elif isinstance(node, exp.AggFunc):
+            elif kind == _AGGREGATE:
                 aggregate = True
-            elif predicate is None and not isinstance(node, _TRANSPARENT):
+            elif predicate is None and kind != _TRANSPARENT_KIND:
                 wrapped = True
             child, node = node, node.parent
-        clause = child.arg_key if node is info.node else ""
-        clause = "set" if clause == "expressions" and isinstance(info.node, exp.Update) else clause
-        if clause == "joins":
+        clause = child.arg_key if node is stop else ""
+        if clause == "expressions" and isinstance(stop, exp.Update):
+            clause = "set"
+        elif clause == "joins":
             clause = "on"
         if window_role is not None:
             return clause, window_role, predicate, not wrapped, value
-        if clause in ("where", "on", "having", "qualify") and role is not None:
-            return clause, role, predicate, not wrapped, value
-        if clause in ("where", "on", "having", "qualify"):
-            return clause, ColumnRole.FILTER, predicate, not wrapped, value
+        if clause in _FILTER_CLAUSES:
+            return clause, role if role is not None else ColumnRole.FILTER, predicate, not wrapped, value
         if clause == "group":
             return clause, ColumnRole.GROUP_BY, None, not wrapped, None
         if clause == "order":
@@ -846,6 +881,18 @@ class QueryGraph:
     def base_tables(self) -> list[Relation]:
         return [r for r in self.relations.values() if r.kind == "table"]
 
+    def scope_of(self, node: exp.Expression) -> ScopeInfo | None:
+        """The scope whose query node is ``node`` (a SELECT, a UNION branch, an UPDATE/DELETE), or None.
+
+        >>> from sqltune._sqlglot import parse_one
+        >>> tree = parse_one("SELECT a FROM t WHERE b IN (SELECT b FROM u)")
+        >>> graph = QueryGraph.build(tree)
+        >>> graph.scope_of(tree).id, graph.scope_of(tree.find(exp.In).args["query"].this).kind
+        ('s0', 'subquery')
+        """
+        found = self._scope_of.get(id(node))
+        return found if found is not None and found.node is node else None
+
     def relations_in(self, scope_id: str) -> list[Relation]:
         return [self.relations[r] for r in self.scopes[scope_id].relations]
 
@@ -877,6 +924,8 @@ class QueryGraph:
 
     def join_components(self, scope_id: str) -> list[set[str]]:
         """Groups of relations of one scope connected by joins; more than one group is a cartesian product."""
+        import networkx as nx
+
         relations = self.scopes[scope_id].relations
         connected: nx.Graph = nx.Graph()
         connected.add_nodes_from(relations)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqltune._sqlglot import exp
 from sqltune.findings import Fix, Severity
@@ -59,11 +59,36 @@ class StatementContext:
     statement: Statement
     schema: Schema
     dialect: str | None
+    #: Shared by every statement of one run (one schema): rules keep what they derive from the schema here,
+    #: under a key starting with their code, instead of recomputing it per statement.
+    memo: dict[str, Any] = field(default_factory=dict)
+    #: The classes of the statement's nodes, recorded by the engine's walk (computed on demand otherwise).
+    node_types: set[type[exp.Expression]] | None = None
 
     @property
     def expression(self) -> exp.Expression:
         assert self.statement.expression is not None
         return self.statement.expression
+
+    def has(self, *types: type[exp.Expression]) -> bool:
+        """Whether the statement holds a node of one of ``types`` (subclasses count).
+
+        A cheap precondition for :meth:`Rule.check`: the engine has already walked the statement, so this
+        costs a few ``issubclass`` calls, where ``expression.find()`` would walk the tree again and the
+        :attr:`graph` costs more than parsing.
+
+        >>> from sqltune._sqlglot import parse_one
+        >>> from sqltune.source import Source
+        >>> source = Source("q.sql", "SELECT a FROM t JOIN u USING (id)")
+        >>> statement = Statement(source, source.span(0, len(source.text)), 0, parse_one(source.text))
+        >>> ctx = StatementContext(statement, Schema(), None)
+        >>> ctx.has(exp.Join), ctx.has(exp.Subquery, exp.Exists)
+        (True, False)
+        """
+        seen = self.node_types
+        if seen is None:
+            seen = self.node_types = {type(node) for node in self.expression.walk()}
+        return any(issubclass(node_type, types) for node_type in seen)
 
     @cached_property
     def graph(self) -> QueryGraph:

@@ -11,6 +11,7 @@ The helpers at the top (:func:`is_grouping_aggregate`, :func:`has_aggregate`, :f
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -165,6 +166,17 @@ def _key_sets(table: Table) -> list[set[str]]:
     return keys
 
 
+_RESOLVED: weakref.WeakKeyDictionary[QueryGraph, dict[int, str | None]] = weakref.WeakKeyDictionary()
+
+
+def _resolved(graph: QueryGraph) -> dict[int, str | None]:
+    """Each column occurrence's relation id, by ``id()`` of its node: once per graph, not per SELECT."""
+    found = _RESOLVED.get(graph)
+    if found is None:
+        found = _RESOLVED[graph] = {id(use.node): use.column.relation for use in graph.uses}
+    return found
+
+
 @dataclass
 class GroupAnalysis:
     """One aggregating SELECT: its GROUP BY keys, output aliases and column resolution."""
@@ -181,8 +193,8 @@ class GroupAnalysis:
     @classmethod
     def of(cls, select: exp.Select, graph: QueryGraph) -> GroupAnalysis:
         analysis = cls(select, graph)
-        analysis.resolved = {id(use.node): use.column.relation for use in graph.uses}
-        scope = next((s for s in graph.scopes.values() if s.node is select), None)
+        analysis.resolved = _resolved(graph)
+        scope = graph.scope_of(select)
         analysis.relations = set(scope.relations) if scope is not None else set()
         for item in select.expressions:
             if isinstance(item, exp.Alias):
@@ -379,7 +391,7 @@ class HavingWithoutAggregate(Rule):
     @staticmethod
     def _correlated_subquery(condition: exp.Expression, graph: QueryGraph) -> bool:
         for query in condition.find_all(exp.Select):
-            scope = next((s for s in graph.scopes.values() if s.node is query), None)
+            scope = graph.scope_of(query)
             if scope is None or scope.correlated:
                 return True
         return False

@@ -11,9 +11,7 @@ is unknown and the rules stay silent rather than guess.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
-
-import networkx as nx
+from collections.abc import Iterable, Iterator
 
 from sqltune._sqlglot import exp
 from sqltune.graph import ColumnRole, ColumnUse, QueryGraph, Relation, ScopeInfo
@@ -21,9 +19,63 @@ from sqltune.rules.base import Rule, StatementContext, Violation
 from sqltune.rules.builtin.predicates import conjuncts, uses_by_node
 from sqltune.schema import fold
 
-__all__ = ["RULES", "DistinctHidesFanout", "MissingJoinPredicate", "TooManyJoins", "join_structure"]
+__all__ = ["RULES", "DistinctHidesFanout", "JoinStructure", "MissingJoinPredicate", "TooManyJoins", "join_structure"]
 
 _OUTSIDE = "outside"  # the node standing for every relation of enclosing blocks
+
+
+class JoinStructure:
+    """An undirected graph of relation ids with the three operations the join rules need.
+
+    A dozen lines instead of :mod:`networkx`, whose import alone takes longer than linting a file (and a
+    warm, cached run never needs it).
+
+    >>> structure = JoinStructure(["r0", "r1", "r2"])
+    >>> structure.add_edge("r0", "r2")
+    >>> sorted(sorted(c) for c in structure.components()), structure.is_connected({"r0", "r2"})
+    ([['r0', 'r2'], ['r1']], True)
+    """
+
+    __slots__ = ("_adjacent",)
+
+    def __init__(self, nodes: Iterable[str] = ()) -> None:
+        self._adjacent: dict[str, set[str]] = {node: set() for node in nodes}
+
+    def add_edge(self, first: str, second: str) -> None:
+        self._adjacent.setdefault(first, set()).add(second)
+        self._adjacent.setdefault(second, set()).add(first)
+
+    def remove_node(self, node: str) -> None:
+        for other in self._adjacent.pop(node, set()):
+            self._adjacent[other].discard(node)
+
+    def components(self, within: set[str] | None = None) -> list[set[str]]:
+        """Connected groups of nodes (of the subgraph induced by ``within`` when given)."""
+        nodes = self._adjacent if within is None else [n for n in self._adjacent if n in within]
+        seen: set[str] = set()
+        found: list[set[str]] = []
+        for start in nodes:
+            if start in seen:
+                continue
+            component = {start}
+            stack = [start]
+            while stack:
+                for other in self._adjacent[stack.pop()]:
+                    if other not in component and (within is None or other in within):
+                        component.add(other)
+                        stack.append(other)
+            seen |= component
+            found.append(component)
+        return found
+
+    def is_connected(self, within: set[str]) -> bool:
+        return len(self.components(within)) == 1
+
+
+#: Nodes without which no block reads two relations: joins (comma joins too), LATERAL (Hive's LATERAL VIEW is no
+#: join), and UPDATE ... FROM / DELETE ... USING. The rules skip statements without them before the QueryGraph
+#: is built.
+_JOINING = (exp.Join, exp.Lateral, exp.Update, exp.Delete)
 
 
 def _label(relation: Relation) -> str:
@@ -53,15 +105,14 @@ def _terms(scope: ScopeInfo) -> list[exp.Expression]:
     return terms
 
 
-def join_structure(scope: ScopeInfo, graph: QueryGraph, uses: dict[int, ColumnUse]) -> nx.Graph | None:
+def join_structure(scope: ScopeInfo, graph: QueryGraph, uses: dict[int, ColumnUse]) -> JoinStructure | None:
     """Relations of a block as nodes, an edge wherever a predicate or the join syntax connects two.
 
     Explicit ``CROSS JOIN``, ``NATURAL``/``USING`` joins, constant ``ON`` conditions, LATERAL and table
     functions count as connected (they are deliberate). ``None`` when some column of a predicate cannot be
     attributed to a relation.
     """
-    structure: nx.Graph = nx.Graph()
-    structure.add_nodes_from(scope.relations)
+    structure = JoinStructure(scope.relations)
     local = set(scope.relations)
     for edge in graph.joins:
         if edge.left in local and edge.right in local and edge.equi:
@@ -138,6 +189,8 @@ class MissingJoinPredicate(Rule):
     code = "SQ010"
 
     def check(self, ctx: StatementContext) -> Iterator[Violation]:
+        if not ctx.has(*_JOINING):
+            return
         graph = ctx.graph
         uses = uses_by_node(graph)
         for scope in graph.scopes.values():
@@ -149,7 +202,7 @@ class MissingJoinPredicate(Rule):
             for relation_id in scope.relations:
                 if _single_row(graph.relations[relation_id], graph):
                     structure.remove_node(relation_id)
-            components = [c - {_OUTSIDE} for c in nx.connected_components(structure)]
+            components = [c - {_OUTSIDE} for c in structure.components()]
             components = [c for c in components if c]
             if len(components) < 2:
                 continue
@@ -187,6 +240,8 @@ class TooManyJoins(Rule):
     limit = 8
 
     def check(self, ctx: StatementContext) -> Iterator[Violation]:
+        if not ctx.has(*_JOINING):
+            return
         graph = ctx.graph
         for scope in graph.scopes.values():
             count = len(scope.relations)
@@ -216,6 +271,8 @@ class DistinctHidesFanout(Rule):
     code = "SQ009"
 
     def check(self, ctx: StatementContext) -> Iterator[Violation]:
+        if not ctx.has(*_JOINING) or not ctx.has(exp.Distinct, exp.Group):
+            return
         graph = ctx.graph
         uses = uses_by_node(graph)
         for scope in graph.scopes.values():
@@ -235,7 +292,7 @@ class DistinctHidesFanout(Rule):
             if not filtering or self._used_elsewhere(select, {r.id for r in filtering}, uses):
                 continue
             structure = join_structure(scope, graph, uses)
-            if structure is None or not nx.is_connected(structure.subgraph(selected)):
+            if structure is None or not structure.is_connected(selected):
                 continue
             fanning = [r for r in filtering if self._fans_out(r, scope, graph)]
             if not fanning:

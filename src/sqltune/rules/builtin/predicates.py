@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterator
+from functools import lru_cache
 
 from sqltune._sqlglot import exp
 from sqltune.graph import ColumnUse, QueryGraph
@@ -367,7 +368,8 @@ class OrAcrossColumns(Rule):
             keys = [self._columns(branch, ctx) for branch in branches]
             if not all(keys) or set.intersection(*(set(k) for k in keys)):
                 continue
-            listed = "; ".join(", ".join(sorted(set(k.values()))) for k in keys)
+            # Column names are generated for the message only: SQL generation copies the node.
+            listed = "; ".join(", ".join(sorted({_sql(c, ctx) for c in k.values()})) for k in keys)
             yield Violation(
                 f"this OR filters different columns in each branch ({listed}): no single index can serve it, so "
                 "the table is scanned or several indexes are combined (PostgreSQL BitmapOr); index each column "
@@ -376,16 +378,20 @@ class OrAcrossColumns(Rule):
             )
 
     @staticmethod
-    def _columns(branch: exp.Expression, ctx: StatementContext) -> dict[tuple[str | None, str], str]:
+    def _columns(branch: exp.Expression, ctx: StatementContext) -> dict[tuple[str | None, str], exp.Column]:
+        """The stored columns a branch filters, by (relation, name); ``{}`` when it reads a computed one."""
+        columns = local_columns(branch)
+        if not columns:
+            return {}
         uses = uses_by_node(ctx.graph)
-        found: dict[tuple[str | None, str], str] = {}
-        for column in local_columns(branch):
+        found: dict[tuple[str | None, str], exp.Column] = {}
+        for column in columns:
             use = uses.get(id(column))
             relation = use.column.relation if use is not None else None
             if not stored_column(column, uses, ctx.graph):
                 return {}  # computed columns (CTE, derived table): no index to choose
             key = (relation or fold(column.table) or None, fold(column.name))
-            found[key] = _sql(column, ctx)
+            found[key] = column
         return found
 
 
@@ -404,8 +410,11 @@ _TYPED_COMPARISONS = (
 )
 
 
+@lru_cache(maxsize=1024)
 def type_family(type_sql: str) -> str | None:
     """``"number"``, ``"text"``, ``"temporal"`` or ``None`` (other or unknown types are never judged).
+
+    Cached by type text: a schema repeats a handful of types, and building a ``DataType`` parses SQL.
 
     >>> type_family("VARCHAR(10)"), type_family("DECIMAL(15,2)"), type_family("DATE"), type_family("UUID")
     ('text', 'number', 'temporal', None)
@@ -443,6 +452,40 @@ _LITERAL_EXAMPLES = {
     "text": "a string literal (`'42'`)",
     "temporal": "a date/time literal (`DATE '2024-01-31'`)",
 }
+_FAMILIES_MEMO = "SQ017.families"
+
+
+def _families_by_name(ctx: StatementContext) -> dict[str, frozenset[str]]:
+    """Folded column name -> the type families of the schema's columns of that name (once per run)."""
+    found: dict[str, frozenset[str]] | None = ctx.memo.get(_FAMILIES_MEMO)
+    if found is None:
+        collected: dict[str, set[str]] = {}
+        for table in ctx.schema:
+            for key, column in table.columns.items():
+                family = type_family(column.type)
+                if family is not None:
+                    collected.setdefault(key, set()).add(family)
+        found = ctx.memo[_FAMILIES_MEMO] = {key: frozenset(value) for key, value in collected.items()}
+    return found
+
+
+def _may_mismatch(column: exp.Column, value: exp.Expression, families: dict[str, frozenset[str]]) -> bool:
+    """Whether some schema column of this name could mismatch ``value``: a test on names alone, so that the
+    statements where no pair can be reported never build the QueryGraph (it over-approximates: the graph
+    decides which table the column belongs to)."""
+    own = families.get(fold(column.name))
+    if not own:
+        return False
+    other = value.unnest()
+    if isinstance(other, exp.Column):
+        theirs = families.get(fold(other.name))
+        return theirs is not None and any(mine != their for mine in own for their in theirs)
+    if not isinstance(other, exp.Literal | exp.Neg | exp.Cast):
+        return False
+    literal = _literal_family(value)
+    if literal is None:
+        return False
+    return any(mine != literal and not (mine == "temporal" and literal == "text") for mine in own)
 
 
 class ImplicitTypeConversion(Rule):
@@ -456,19 +499,29 @@ class ImplicitTypeConversion(Rule):
     node_types = _TYPED_COMPARISONS
 
     def visit(self, node: exp.Expression, ctx: StatementContext) -> Iterator[Violation]:
-        if not ctx.schema or clause_of(node) not in (*FILTER_CLAUSES, "having"):
+        if not ctx.schema:
             return
-        uses = uses_by_node(ctx.graph)
         if isinstance(node, exp.Between):
             pairs = [(node.this, node.args["low"]), (node.this, node.args["high"])]
         elif isinstance(node, exp.In):
             pairs = [(node.this, value) for value in node.expressions]
         else:
             pairs = [(node.this, node.expression), (node.expression, node.this)]
-        for column_side, value in pairs:
+        candidates = [(side, value) for side, value in pairs if isinstance(side.unnest(), exp.Column)]
+        if not candidates:
+            return
+        clause = clause_of(node)
+        if clause not in (*FILTER_CLAUSES, "having"):
+            return
+        if clause != "having":  # in HAVING an unqualified name may be an output alias of another column
+            families = _families_by_name(ctx)
+            candidates = [(s, v) for s, v in candidates if _may_mismatch(s.unnest(), v, families)]
+            if not candidates:
+                return
+        uses = uses_by_node(ctx.graph)
+        for column_side, value in candidates:
             column = column_side.unnest()
-            if not isinstance(column, exp.Column):
-                continue
+            assert isinstance(column, exp.Column)
             declared = column_type(uses.get(id(column)), ctx.graph)
             family = type_family(declared)
             if family is None:
@@ -487,7 +540,10 @@ class ImplicitTypeConversion(Rule):
         uses: dict[int, ColumnUse],
         ctx: StatementContext,
     ) -> str:
-        name, shown = _sql(column, ctx), _sql(value, ctx)
+        """The message when ``column`` and ``value`` are of different families, else ``""``.
+
+        The SQL text of either side is generated only for a message: generation copies the tree.
+        """
         other = value.unnest()
         if isinstance(other, exp.Column):
             other_type = column_type(uses.get(id(other)), ctx.graph)
@@ -495,13 +551,14 @@ class ImplicitTypeConversion(Rule):
             if other_family is None or other_family == family or family > other_family:
                 return ""  # each mismatched pair of columns is reported once, from one side
             return (
-                f"`{name}` ({declared}) is compared with `{shown}` ({other_type}): one side is converted on "
-                "every row, which defeats an index on it (and a hash or merge join); give both columns the "
-                "same type"
+                f"`{_sql(column, ctx)}` ({declared}) is compared with `{_sql(value, ctx)}` ({other_type}): one side "
+                "is converted on every row, which defeats an index on it (and a hash or merge join); give both "
+                "columns the same type"
             )
         literal = _literal_family(value)
         if literal is None or literal == family or (family == "temporal" and literal == "text"):
             return ""
+        name, shown = _sql(column, ctx), _sql(value, ctx)
         if family == "text":
             return (
                 f"`{name}` is {declared} but is compared with the number {shown}: the column is converted on "

@@ -82,7 +82,7 @@ def _subquery_span(ctx: StatementContext, node: exp.Expression) -> Span:
 
 def _correlated_scalars(ctx: StatementContext) -> Iterator[tuple[ScopeInfo, exp.Expression, str]]:
     """Each correlated scalar subquery with its enclosing query node and the clause it sits in there."""
-    if ctx.expression.find(exp.Subquery) is None:
+    if not ctx.has(exp.Subquery):
         return
     graph = ctx.graph
     for info in graph.scopes.values():
