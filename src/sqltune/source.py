@@ -69,16 +69,21 @@ class Source:
 
     path: str
     text: str
-    _line_starts: list[int] = field(default_factory=list, repr=False)
+    _line_starts: list[int] | None = field(default=None, repr=False)
 
-    def __post_init__(self) -> None:
-        starts = [0]
-        find = self.text.find
-        index = find("\n")
-        while index != -1:
-            starts.append(index + 1)
-            index = find("\n", index + 1)
-        self._line_starts = starts
+    @property
+    def line_starts(self) -> list[int]:
+        """Offsets where each line begins; computed on first use (a warm cached run never needs them)."""
+        starts = self._line_starts
+        if starts is None:
+            starts = [0]
+            find = self.text.find
+            index = find("\n")
+            while index != -1:
+                starts.append(index + 1)
+                index = find("\n", index + 1)
+            self._line_starts = starts
+        return starts
 
     @classmethod
     def from_string(cls, text: str, path: str = STRING_PATH) -> Source:
@@ -86,13 +91,13 @@ class Source:
 
     def position(self, offset: int) -> Position:
         offset = max(0, min(offset, len(self.text)))
-        line_index = bisect.bisect_right(self._line_starts, offset) - 1
-        return Position(line_index + 1, offset - self._line_starts[line_index] + 1)
+        line_index = bisect.bisect_right(self.line_starts, offset) - 1
+        return Position(line_index + 1, offset - self.line_starts[line_index] + 1)
 
     def offset(self, line: int, column: int) -> int:
         """The offset of a 1-based ``line:column``, clamped into the text."""
-        line_index = max(0, min(line - 1, len(self._line_starts) - 1))
-        return max(0, min(self._line_starts[line_index] + column - 1, len(self.text)))
+        line_index = max(0, min(line - 1, len(self.line_starts) - 1))
+        return max(0, min(self.line_starts[line_index] + column - 1, len(self.text)))
 
     def span(self, start: int, end: int) -> Span:
         """The span of ``text[start:end]``; an empty range still points at ``start``."""
@@ -102,15 +107,15 @@ class Source:
 
     def line_text(self, line: int) -> str:
         index = line - 1
-        if not 0 <= index < len(self._line_starts):
+        if not 0 <= index < len(self.line_starts):
             return ""
-        start = self._line_starts[index]
-        stop = self._line_starts[index + 1] - 1 if index + 1 < len(self._line_starts) else len(self.text)
+        start = self.line_starts[index]
+        stop = self.line_starts[index + 1] - 1 if index + 1 < len(self.line_starts) else len(self.text)
         return self.text[start:stop].rstrip("\r")
 
     @property
     def line_count(self) -> int:
-        return len(self._line_starts)
+        return len(self.line_starts)
 
 
 @dataclass(frozen=True, slots=True)

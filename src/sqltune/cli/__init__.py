@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import wraps
+from importlib import import_module
 from typing import Any, TypeVar
 
 import click
@@ -40,15 +41,33 @@ def user_errors(function: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+#: Command name -> the module that defines it. Modules are imported only when their command runs, so
+#: ``sqltune lint`` never pays for the plan, rewrite or index machinery.
+COMMANDS = {
+    "baseline": "sqltune.cli.baseline",
+    "explain": "sqltune.cli.plan",
+    "fix": "sqltune.cli.fix",
+    "indexes": "sqltune.cli.indexes",
+    "lint": "sqltune.cli.lint",
+    "plan": "sqltune.cli.plan",
+    "rule": "sqltune.cli.rules",
+    "rules": "sqltune.cli.rules",
+}
+
+
+class LazyGroup(click.Group):
+    """click's documented pattern for lazily loaded subcommands."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in COMMANDS:
+            import_module(COMMANDS[name])  # its decorators register the command on `main`
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="sqltune")
 def main() -> None:
     """Make SQL fast and schemas sound: lint queries and DDL, read plans, rewrite safely, advise indexes."""
-
-
-from sqltune.cli import baseline as _baseline  # noqa: E402,F401
-from sqltune.cli import fix as _fix  # noqa: E402,F401
-from sqltune.cli import indexes as _indexes  # noqa: E402,F401
-from sqltune.cli import lint as _lint  # noqa: E402,F401  (each import registers its commands)
-from sqltune.cli import plan as _plan  # noqa: E402,F401
-from sqltune.cli import rules as _rules  # noqa: E402,F401

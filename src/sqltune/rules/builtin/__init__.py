@@ -1,7 +1,6 @@
 """The built-in rules, registered through the ``sqltune.rules`` entry point like any plugin."""
 
 from sqltune.rules.base import Rule
-from sqltune.rules.plan import RULES as PLAN_RULES
 from sqltune.rules.builtin import (
     columns,
     ddl_design,
@@ -18,6 +17,7 @@ from sqltune.rules.builtin import (
     set_operations,
     subqueries,
 )
+from sqltune.rules.plan import RULES as PLAN_RULES
 
 RULES: list[type[Rule]] = [
     *parse_error.RULES,
