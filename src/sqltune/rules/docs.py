@@ -35,6 +35,10 @@ def _sql_block(case: Case) -> list[str]:
     return lines
 
 
+def _ignore_setting(code: str) -> str:
+    return f'`ignore = ["{code}"]`'
+
+
 def rule_markdown(entry: CatalogueEntry) -> str:
     meta = entry.meta
     lines = [
@@ -66,8 +70,7 @@ def rule_markdown(entry: CatalogueEntry) -> str:
         "## Suppress",
         "",
         f"`-- sqltune: ignore[{meta.code}]` at the end of a line, on the line before a statement, or",
-        f"`-- sqltune: ignore-file[{meta.code}]` anywhere in a file; "
-        f"`ignore = [\"{meta.code}\"]` in the configuration.",
+        f"`-- sqltune: ignore-file[{meta.code}]` anywhere in a file; {_ignore_setting(meta.code)} in the configuration.",
         "",
     ]
     return "\n".join(lines)
