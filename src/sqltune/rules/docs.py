@@ -70,7 +70,7 @@ def rule_markdown(entry: CatalogueEntry) -> str:
         "## Suppress",
         "",
         f"`-- sqltune: ignore[{meta.code}]` at the end of a line, on the line before a statement, or",
-        f"`-- sqltune: ignore-file[{meta.code}]` anywhere in a file; {_ignore_setting(meta.code)} in the configuration.",
+        f"`-- sqltune: ignore-file[{meta.code}]` anywhere in a file; {_ignore_setting(meta.code)} in the config.",
         "",
     ]
     return "\n".join(lines)
