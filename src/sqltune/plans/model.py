@@ -23,9 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+if TYPE_CHECKING:  # networkx loads on the first plan built, not when the rules that read plans are registered
+    import networkx as nx
 
 __all__ = ["Buffers", "JitTiming", "PlanGraph", "PlanNode"]
 
@@ -245,7 +246,9 @@ class PlanGraph:
         self.nodes = nodes
         self.format = format  # e.g. "postgres-json", "postgres-text", "mysql-json", "duckdb-profile"
         self.dialect = dialect  # sqlglot dialect name: "postgres", "mysql", "snowflake", "duckdb"
-        self.graph: nx.DiGraph = nx.DiGraph()
+        import networkx
+
+        self.graph: nx.DiGraph = networkx.DiGraph()
         self.planning_ms: float | None = None
         self.execution_ms: float | None = None
         self.jit: JitTiming | None = None
