@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import heapq
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqltune.indexes.candidates import already_served, covering_variant, table_usages
+from sqltune.graph import QueryGraph
+from sqltune.indexes.candidates import TableUsage, already_served, covering_variant, table_usages
 from sqltune.indexes.model import IndexSpec, WorkloadQuery
 from sqltune.indexes.whatif import CostEvaluator, maintenance_cost
 from sqltune.schema import Schema, fold
@@ -98,13 +100,12 @@ class _State:
         return self.by_table.get(fold(index.table), [])
 
     def promising(self, query: WorkloadQuery, index: IndexSpec) -> bool:
-        """True when the query's best plan with every candidate available reads its table through an index
-        whose key holds this index's leading column: only there can this index take over that access.
-        (Key order among equality columns is a tie the planner breaks arbitrarily, so any position counts.)"""
+        """True when the query's best plan with every candidate available reads the index's table through an
+        index this one could stand in for (see :func:`_could_stand_in`)."""
         wanted = self.wanted.get(query.id)
         if wanted is None:
             return True
-        return any(fold(u.table) == fold(index.table) and index.leading in map(fold, u.columns) for u in wanted)
+        return any(_could_stand_in(index, used, query) for used in wanted)
 
     def delta(self, add: IndexSpec, remove: IndexSpec | None, screened: bool = False) -> tuple[float, tuple[str, ...]]:
         """Cost reduction of the move (positive is better) and the queries it helps; ``screened`` costs it
@@ -176,14 +177,8 @@ def select_indexes(
         best = evaluator.evaluate(query, pool)
         state.wanted[query.id] = best.used
         saving = query.weight * (evaluator.cost(query, []) - best.cost)
-        # The planner picks the most specific index; narrower ones on the same key columns may give most of
-        # the saving for less space. Each candidate leading with one of those columns is credited once.
-        credited = {
-            candidate
-            for index in best.used
-            for candidate in pool
-            if fold(candidate.table) == fold(index.table) and candidate.leading in map(fold, index.columns)
-        }
+        # The planner picks the most specific index; narrower ones may give most of the saving for less space.
+        credited = {candidate for index in best.used for candidate in pool if _could_stand_in(candidate, index, query)}
         for candidate in credited:
             estimates[candidate] += saving
     for candidate, estimate in estimates.items():
@@ -225,6 +220,32 @@ def select_indexes(
         algorithm="sqltune",
         steps=steps,
     )
+
+
+def _could_stand_in(candidate: IndexSpec, used: IndexSpec, query: WorkloadQuery) -> bool:
+    """Could ``candidate`` serve the access ``used`` serves in ``query``'s best plan? Yes when it leads with
+    ``used``'s leading column (a prefix, an extension), or with another of its key columns that the query
+    matches by equality or a join: among equality columns key order is a tie the planner breaks arbitrarily
+    (``(l_suppkey, l_partkey)`` or ``(l_partkey, l_suppkey)`` for TPC-H Q20), so its mirror is as good."""
+    if fold(candidate.table) != fold(used.table):
+        return False
+    if candidate.leading == used.leading:
+        return True
+    if candidate.leading not in map(fold, used.columns):
+        return False
+    usage = _usages(query).get(fold(used.table))
+    return usage is not None and candidate.leading in {*usage.equality, *usage.join}
+
+
+_USAGES: weakref.WeakKeyDictionary[QueryGraph, dict[str, TableUsage]] = weakref.WeakKeyDictionary()
+
+
+def _usages(query: WorkloadQuery) -> dict[str, TableUsage]:
+    """:func:`table_usages`, once per query graph."""
+    found = _USAGES.get(query.graph)
+    if found is None:
+        found = _USAGES[query.graph] = table_usages(query)
+    return found
 
 
 def _follow_up_moves(index: IndexSpec, queries: Iterable[WorkloadQuery], max_width: int) -> list[IndexSpec]:
