@@ -27,8 +27,6 @@ unchanged
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqltune._sqlglot import exp
 from sqltune.rewrites._analysis import INTEGER_TYPES, Scope, enclosing_select, numeric_literal, strip_parens
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
@@ -37,6 +35,7 @@ from sqltune.rewrites.sargable_dates import (
     next_period,
     parse_moment,
     range_predicate,
+    replace_comparison,
     sides,
     temporal_condition,
     truncate,
@@ -98,24 +97,15 @@ def _sites(tree: exp.Expression, schema: Schema) -> list[Site]:
                 if high is None or conditions is None:
                     continue
                 replacement = range_predicate(column, kind, moment, high)
-                sites.append(Site(_replace(comparison, replacement), _rationale(cast, column), conditions))
+                sites.append(Site(replace_comparison(comparison, replacement), _rationale(cast, column), conditions))
                 break
             column = _widening(cast, scope)
             literal = isinstance(constant, exp.Literal) or numeric_literal(constant) is not None
             if column is not None and literal:
                 replacement = kind(this=column.copy(), expression=constant.copy())
-                sites.append(Site(_replace(comparison, replacement), _rationale(cast, column)))
+                sites.append(Site(replace_comparison(comparison, replacement), _rationale(cast, column)))
                 break
     return sites
-
-
-def _replace(comparison: exp.Expression, replacement: exp.Expression) -> Callable[[], None]:
-    def apply() -> None:
-        parent = comparison.parent
-        needs_parens = isinstance(replacement, exp.And) and not isinstance(parent, exp.And | exp.Where | exp.Paren)
-        comparison.replace(exp.Paren(this=replacement) if needs_parens else replacement)
-
-    return apply
 
 
 def _rationale(cast: exp.Expression, column: exp.Expression) -> str:

@@ -185,12 +185,14 @@ def _sites(tree: exp.Expression, schema: Schema) -> list[Site]:
             if conditions is None:
                 continue
             replacement = range_predicate(column, kind, *bounds)
-            sites.append(Site(_replace(comparison, replacement), _rationale(function, column), conditions))
+            sites.append(Site(replace_comparison(comparison, replacement), _rationale(function, column), conditions))
             break
     return sites
 
 
-def _replace(comparison: exp.Expression, replacement: exp.Expression) -> Callable[[], None]:
+def replace_comparison(comparison: exp.Expression, replacement: exp.Expression) -> Callable[[], None]:
+    """A site action putting ``replacement`` where ``comparison`` was (parenthesised where an AND needs it)."""
+
     def apply() -> None:
         parent = comparison.parent
         needs_parens = isinstance(replacement, exp.And) and not isinstance(parent, exp.And | exp.Where | exp.Paren)
