@@ -19,6 +19,7 @@ parses nothing.
 from __future__ import annotations
 
 import copy
+import json
 import multiprocessing
 import os
 import re
@@ -26,6 +27,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from typing import Any
 
 from sqltune._sqlglot import exp
@@ -33,6 +35,7 @@ from sqltune.cache import Cache, code_stamp, finding_from_record, finding_to_rec
 from sqltune.config import Config
 from sqltune.engine import Linter, ParsedSource, fewer_collections, nothing_to_lint
 from sqltune.findings import Report
+from sqltune.rules.registry import ENTRY_POINT_GROUP
 from sqltune.schema import Schema, apply_ddl
 from sqltune.source import InputProblem, Source
 
@@ -73,17 +76,28 @@ class _FileResult:
         return {"statements": self.statements, "findings": self.findings}
 
 
-def run_salt(linter: Linter, config: Config) -> str:
-    """Everything besides the files themselves that changes findings: code, config, rules, schema file."""
+def run_salt(config: Config, schema: Schema | None = None) -> str:
+    """Everything besides the files themselves that changes findings: code, config, plugins, schema.
+
+    Computed without building a :class:`Linter` (no rule is imported), so that a run whose every file is
+    cached pays for reading the cache and little else.
+    """
     schema_text = ""
-    if config.schema and linter.schema is not None:
+    if schema is not None:
+        schema_text = hash_text(json.dumps(schema.to_dict(), sort_keys=True, default=str))
+    elif config.schema:
         try:
             with open(config.schema, "rb") as handle:
                 schema_text = hash_text(handle.read())
         except OSError:
             schema_text = "unreadable"
-    plugins = ",".join(f"{code}:{registered.plugin}" for code, registered in linter.selected.items())
-    return hash_text(code_stamp(), config.fingerprint(), plugins, schema_text)
+    return hash_text(code_stamp(), config.fingerprint(), _plugin_signature(), schema_text)
+
+
+def _plugin_signature() -> str:
+    """The rule plugins installed (entry point and distribution version), read from metadata only."""
+    points = entry_points(group=ENTRY_POINT_GROUP)
+    return ",".join(sorted(f"{p.name}={p.value}@{p.dist.version if p.dist else ''}" for p in points))
 
 
 def _is_ddl_candidate(text: str) -> bool:
@@ -182,8 +196,17 @@ def lint_sources(
     stats = stats if stats is not None else LintStats()
     jobs = default_jobs() if jobs is None or jobs <= 0 else jobs
     stats.jobs = jobs
-    linter = Linter(config, schema)
-    cache = Cache(cache_dir, run_salt(linter, config)) if cache_dir is not None else None
+    built: list[Linter] = []
+
+    def linter() -> Linter:
+        """Built on first need: a run whose every file is cached never imports a rule."""
+        if not built:
+            built.append(Linter(config, schema))
+        return built[0]
+
+    cache = Cache(cache_dir, run_salt(config, schema)) if cache_dir is not None else None
+    if cache is None:
+        linter()  # no cache: validate the configuration (rules, dialect, schema) before reading anything
     problems: list[InputProblem] = []
     files: list[Source] = []
     for item in sources:
@@ -223,7 +246,7 @@ def lint_sources(
     ddl_items: list[ParsedSource] = []
     if ddl_paths is None or misses:
         with fewer_collections():
-            parsed_candidates = [linter.parse(source) for source in candidates]
+            parsed_candidates = [linter().parse(source) for source in candidates]
         ddl_items = [item for item in parsed_candidates if _has_ddl(item)]
     if ddl_paths is None:
         ddl_paths = {item.source.path for item in ddl_items}
@@ -234,13 +257,13 @@ def lint_sources(
     def lint_ddl_group() -> dict[str, _FileResult] | None:
         if group_entry is not None:
             return None
-        report = linter.lint_parsed(ddl_items)
+        report = linter().lint_parsed(ddl_items)
         grouped = {item.source.path: _FileResult(item.source.path, len(item.statements)) for item in ddl_items}
         for finding in report.findings:
             grouped[finding.path].findings.append(finding_to_record(finding))
         return grouped
 
-    schema_all = merged_schema(linter.schema, ddl_items, config.dialect) if misses else Schema()
+    schema_all = merged_schema(linter().schema, ddl_items, config.dialect) if misses else Schema()
     linted, grouped = _lint_query_files(config, schema_all, misses, jobs, lint_ddl_group, stats)
     stats.linted = len(linted) + (len(grouped) if grouped else 0)
     for result in linted:

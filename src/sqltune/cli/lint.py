@@ -30,7 +30,7 @@ from sqltune.findings import Report, Severity
 from sqltune.parallel import LintStats, lint_sources
 from sqltune.reporters import FORMATS, ReportOptions, render
 from sqltune.rules.base import RuleMeta
-from sqltune.rules.registry import all_rules, resolve_selection
+from sqltune.rules.registry import resolve_selection, rule_metas
 from sqltune.source import InputProblem, Source, read_sources
 
 __all__ = ["LintInputs", "collect_report", "input_options"]
@@ -201,10 +201,10 @@ def lint(
 
 def _rules_run(config: Config, report: Report) -> dict[str, RuleMeta]:
     """Metadata of the rules this run selected (SARIF lists them as the tool's rules), plus any that fired."""
-    registered = all_rules()
-    codes = resolve_selection(config.select, registered) - resolve_selection(config.ignore, registered)
-    codes |= {finding.code for finding in report.findings if finding.code in registered}
-    return {code: registered[code].meta for code in sorted(codes)}
+    metas = rule_metas()
+    codes = resolve_selection(config.select, metas) - resolve_selection(config.ignore, metas)
+    codes |= {finding.code for finding in report.findings if finding.code in metas}
+    return {code: metas[code] for code in sorted(codes)}
 
 
 def _report_problems(problems: list[InputProblem], shown: bool) -> None:

@@ -10,7 +10,7 @@ Codes are unique across plugins; a rule's metadata comes from its catalogue entr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import entry_points
@@ -18,7 +18,7 @@ from importlib.metadata import entry_points
 from sqltune.rules.base import Rule, RuleMeta
 from sqltune.rules.catalogue import load_catalogue
 
-__all__ = ["RegisteredRule", "RegistryError", "all_rules", "resolve_selection"]
+__all__ = ["RegisteredRule", "RegistryError", "all_rules", "resolve_selection", "rule_metas"]
 
 ENTRY_POINT_GROUP = "sqltune.rules"
 
@@ -70,10 +70,21 @@ def all_rules() -> dict[str, RegisteredRule]:
     return dict(sorted(found.items()))
 
 
-def resolve_selection(selectors: Iterable[str], rules: dict[str, RegisteredRule] | None = None) -> set[str]:
+def rule_metas() -> dict[str, RuleMeta]:
+    """Every rule's metadata by code. With only the built-in rules installed this reads the catalogue alone
+    (the suite checks that catalogue and built-in rules match one to one) and imports no rule module."""
+    if {point.name for point in entry_points(group=ENTRY_POINT_GROUP)} <= {"builtin"}:
+        return {code: entry.meta for code, entry in sorted(load_catalogue().items())}
+    return {code: registered.meta for code, registered in all_rules().items()}
+
+
+def resolve_selection(
+    selectors: Iterable[str], rules: Mapping[str, RegisteredRule] | Mapping[str, RuleMeta] | None = None
+) -> set[str]:
     """Codes matched by selectors: a code (``SQ012``), a code prefix (``SQ1``), a rule name or a category,
     or ``ALL``. An unknown selector is an error naming what was expected."""
-    rules = all_rules() if rules is None else rules
+    found = all_rules() if rules is None else rules
+    metas = {code: item.meta if isinstance(item, RegisteredRule) else item for code, item in found.items()}
     codes: set[str] = set()
     for raw in selectors:
         selector = raw.strip()
@@ -81,16 +92,16 @@ def resolve_selection(selectors: Iterable[str], rules: dict[str, RegisteredRule]
             continue
         upper = selector.upper()
         if upper == "ALL":
-            matched = set(rules)
+            matched = set(metas)
         else:
             matched = {
                 code
-                for code, registered in rules.items()
-                if code.startswith(upper) or registered.meta.name == selector or registered.meta.category == selector
+                for code, meta in metas.items()
+                if code.startswith(upper) or meta.name == selector or meta.category == selector
             }
         if not matched:
             raise RegistryError(
-                f"unknown rule {selector!r}; expected a code such as {next(iter(rules), 'SQ001')}, "
+                f"unknown rule {selector!r}; expected a code such as {next(iter(metas), 'SQ001')}, "
                 "a code prefix, a rule name or a category (query, design, physical, plan)"
             )
         codes |= matched
