@@ -24,7 +24,7 @@ def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
 
 def test_text_output_marks_the_hot_path_and_links_findings_to_sql(tmp_path: Path) -> None:
     sql = tmp_path / "q18.sql"
-    sql.write_text((PLANS / "postgres" / "tpch_q18.sql").read_text(encoding="utf-8"), encoding="utf-8")
+    sql.write_text((PLANS.parent / "workloads" / "tpch" / "q18.sql").read_text(encoding="utf-8"), encoding="utf-8")
     code, out, err = run("plan", str(PLANS / "postgres" / "tpch_q18.analyze.txt"), "--sql", str(sql))
     assert err == ""
     hot = [line for line in out.splitlines() if line.startswith("* ")]

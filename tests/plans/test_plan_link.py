@@ -35,7 +35,7 @@ def _linked(plan: PlanGraph, statement: Statement) -> dict[str, tuple[str, int]]
 @pytest.mark.parametrize("suffix", ["json", "txt"])
 def test_tpch_q03_postgres(suffix: str) -> None:
     plan = load_plan(PLANS / "postgres" / f"tpch_q03.analyze.{suffix}")
-    statement = _statement(PLANS / "postgres" / "tpch_q03.sql", "postgres")
+    statement = _statement(ROOT / "fixtures" / "workloads" / "tpch" / "q03.sql", "postgres")
     # FROM customer, orders, lineitem on lines 7, 8 and 9 of the statement.
     assert _linked(plan, statement) == {
         "3:Hash Join": ("lineitem", 9),
@@ -49,7 +49,7 @@ def test_tpch_q03_postgres(suffix: str) -> None:
 
 def test_tpch_q18_repeated_table_maps_to_each_occurrence() -> None:
     plan = load_plan(PLANS / "postgres" / "tpch_q18.analyze.json")
-    statement = _statement(PLANS / "postgres" / "tpch_q18.sql", "postgres")
+    statement = _statement(ROOT / "fixtures" / "workloads" / "tpch" / "q18.sql", "postgres")
     linked = _linked(plan, statement)
     # PostgreSQL calls the subquery's lineitem "lineitem_1": it is the one on line 17, inside IN (...).
     assert linked["7:Seq Scan on lineitem"] == ("lineitem", 11)
@@ -59,7 +59,7 @@ def test_tpch_q18_repeated_table_maps_to_each_occurrence() -> None:
 
 def test_tpch_q13_derived_table_and_outer_join() -> None:
     plan = load_plan(PLANS / "postgres" / "tpch_q13.analyze.txt")
-    statement = _statement(PLANS / "postgres" / "tpch_q13.sql", "postgres")
+    statement = _statement(ROOT / "fixtures" / "workloads" / "tpch" / "q13.sql", "postgres")
     linked = _linked(plan, statement)
     assert linked["3:Hash Right Join"] == ("customer", 9)
     assert linked["4:Seq Scan on orders"][0] == "orders"
