@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqltune.findings import Finding, Report
+from sqltune.source import read_json
 
 __all__ = [
     "BASELINE_VERSION",
@@ -167,18 +168,7 @@ class Baseline:
     def load(cls, path: str | os.PathLike[str]) -> Baseline:
         """Read a baseline written by :meth:`save`; paths in it are relative to the file's folder."""
         name = os.fspath(path)
-        try:
-            with open(name, encoding="utf-8") as handle:
-                text = handle.read()
-        except (OSError, UnicodeDecodeError) as error:
-            raise BaselineError(f"{name}: cannot read baseline: {getattr(error, 'strerror', None) or error}") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise BaselineError(
-                f"{name}:{error.lineno}:{error.colno}: invalid JSON ({error.msg}); expected a sqltune baseline "
-                "written by `sqltune baseline create`"
-            ) from None
+        data = read_json(name, "baseline", "a sqltune baseline written by `sqltune baseline create`", BaselineError)
         root = os.path.dirname(os.path.abspath(name))
         baseline = cls(root)
         if not isinstance(data, dict) or data.get("version") != BASELINE_VERSION:

@@ -25,7 +25,6 @@ the file with placeholders, with a notice saying the manifest is stale.
 from __future__ import annotations
 
 import difflib
-import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from sqltune.findings import Finding, Report
-from sqltune.source import InputProblem, Source, Span
+from sqltune.source import InputProblem, Source, Span, read_json
 
 __all__ = ["CompiledSources", "DbtError", "DbtModel", "LineMap", "Manifest", "find_manifest", "load_manifest"]
 
@@ -78,18 +77,7 @@ def _project_root(manifest_path: str) -> str:
 
 def load_manifest(path: str | os.PathLike[str]) -> Manifest:
     name = os.fspath(path)
-    try:
-        with open(name, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as error:
-        raise DbtError(f"{name}: cannot read dbt manifest: {getattr(error, 'strerror', None) or error}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise DbtError(
-            f"{name}:{error.lineno}:{error.colno}: invalid JSON ({error.msg}); expected a dbt manifest "
-            "(target/manifest.json from `dbt compile`)"
-        ) from None
+    data = read_json(name, "dbt manifest", "a dbt manifest (target/manifest.json from `dbt compile`)", DbtError)
     if not isinstance(data, dict) or not isinstance(data.get("nodes"), dict):
         raise DbtError(f'{name}: not a dbt manifest (expected a "nodes" object, as in target/manifest.json)')
     manifest = Manifest(name, _project_root(name))

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import bisect
 import glob
+import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-__all__ = ["SQL_SUFFIXES", "InputProblem", "Position", "Source", "Span", "read_sources"]
+__all__ = ["SQL_SUFFIXES", "InputProblem", "Position", "Source", "Span", "read_json", "read_sources"]
 
 #: File endings picked up when a directory is given.
 SQL_SUFFIXES = (".sql",)
@@ -188,6 +190,23 @@ def expand_paths(patterns: Iterable[str | os.PathLike[str]]) -> Iterator[str | I
                     yield from emit(match)
         else:
             yield InputProblem(name, "no such file or directory")
+
+
+def read_json(path: str | os.PathLike[str], what: str, expected: str, error: type[Exception] = ValueError) -> Any:
+    """The JSON document in ``path``. An unreadable file or invalid JSON raises ``error`` with one line naming
+    the file (and line:column) and ``expected``, e.g. "a sqltune baseline written by `sqltune baseline create`"."""
+    name = os.fspath(path)
+    try:
+        with open(name, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as failure:
+        raise error(f"{name}: cannot read {what}: {getattr(failure, 'strerror', None) or failure}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as failure:
+        raise error(
+            f"{name}:{failure.lineno}:{failure.colno}: invalid JSON ({failure.msg}); expected {expected}"
+        ) from None
 
 
 def read_sources(patterns: Iterable[str | os.PathLike[str]]) -> Iterator[Source | InputProblem]:
