@@ -12,7 +12,7 @@ Three measurements, all in this one process on one core, timed in CPU seconds of
 2. **bare sqlglot parse**: ``sqlglot.parse(text, read=dialect)`` of the same files, nothing else. Median of
    ``--runs`` runs, alternating with (1). ``analysis/parse`` = (1) / (2), the median of the per-round ratios;
    the target is at most 2.0. The linter raises the garbage collector's threshold while it runs
-   (:func:`sqltune.engine.fewer_collections`) while bare parsing pays CPython's default collection cost, so
+   (:func:`sqltune.linter.engine.fewer_collections`) while bare parsing pays CPython's default collection cost, so
    the same ratio is also measured with the collector paused in both (``collector paused``): that one is the
    cost of the analysis itself.
 3. **SQLFluff lint**: ``sqlfluff.core.Linter.lint_string`` of the same files with the same dialect, one run
@@ -42,13 +42,13 @@ from typing import Any
 
 import sqlglot
 
-from sqltune.config import Config
-from sqltune.engine import Linter
+from sqltune.core.config import Config
+from sqltune.core.parsing import parse_source
+from sqltune.core.source import Source
 from sqltune.graph import QueryGraph
-from sqltune.parsing import parse_source
+from sqltune.linter.engine import Linter
 from sqltune.rules.registry import all_rules
 from sqltune.schema import Schema
-from sqltune.source import Source
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOADS = ("tpch", "tpcds")

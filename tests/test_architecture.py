@@ -15,7 +15,7 @@ def _run(*command: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_import_contracts_hold() -> None:
-    """Layers one way, sqlglot only through sqltune._sqlglot, no driver/IPython/click in the core."""
+    """Layers one way, sqlglot only through sqltune.core.sqlglot, no driver/IPython/click in the core."""
     executable = shutil.which("lint-imports")
     assert executable, "import-linter is part of the dev extra"
     result = _run(executable)

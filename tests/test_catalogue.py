@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sqltune.config import Config
-from sqltune.engine import lint_text
+from sqltune.core.config import Config
+from sqltune.linter.engine import lint_text
 from sqltune.rules.catalogue import Case, CatalogueEntry, load_catalogue
 from sqltune.rules.registry import all_rules
 from sqltune.schema import Schema

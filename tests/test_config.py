@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sqltune.config import OPTIONS, Config, ConfigError, config_from_mapping, find_config, load_config
-from sqltune.engine import Linter, lint_paths, lint_text
-from sqltune.findings import Severity
+from sqltune.core.config import OPTIONS, Config, ConfigError, config_from_mapping, find_config, load_config
+from sqltune.core.findings import Severity
+from sqltune.linter.engine import Linter, lint_paths, lint_text
 from sqltune.rules.registry import RegistryError, all_rules
 
 SQL = "SELECT * FROM orders;\nINSERT INTO t VALUES (1);\nSELEC x FROM t;\n"

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from sqltune._sqlglot import dialect_names
-from sqltune.config import Config
-from sqltune.engine import lint_paths, lint_text
-from sqltune.parsing import parse_source
-from sqltune.source import Source, read_file
+from sqltune.core.config import Config
+from sqltune.core.parsing import parse_source
+from sqltune.core.source import Source, read_file
+from sqltune.core.sqlglot import dialect_names
+from sqltune.linter.engine import lint_paths, lint_text
 
 DIALECTS = Path(__file__).parent.parent / "fixtures" / "dialects"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqltune.config import OPTIONS
+from sqltune.core.config import OPTIONS
 from sqltune.rules.docs import reference_pages
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from sqltune.config import Config
-from sqltune.engine import Linter, lint_paths, lint_text
-from sqltune.parsing import parse_source
-from sqltune.source import InputProblem, Position, Source, decode, expand_paths, read_file, read_sources
+from sqltune.core.config import Config
+from sqltune.core.parsing import parse_source
+from sqltune.core.source import InputProblem, Position, Source, decode, expand_paths, read_file, read_sources
+from sqltune.linter.engine import Linter, lint_paths, lint_text
 
 BAD = Path(__file__).parent.parent / "fixtures" / "bad_input"
 FOUNDATION = Config(dialect="postgres", select=("SQ000", "SQ001", "SQ019"))

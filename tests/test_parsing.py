@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
-from sqltune._sqlglot import exp
-from sqltune.parsing import parse_source
-from sqltune.source import Source
+from sqltune.core.parsing import parse_source
+from sqltune.core.source import Source
+from sqltune.core.sqlglot import exp
 
 
 def parse(sql: str, dialect: str | None = "postgres") -> list[tuple[str, str]]:

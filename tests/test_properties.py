@@ -9,12 +9,12 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sqltune.config import Config
-from sqltune.engine import Linter, lint_text
-from sqltune.findings import Report
-from sqltune.parsing import parse_source
-from sqltune.source import Source, Span
-from sqltune.templating import render
+from sqltune.core.config import Config
+from sqltune.core.findings import Report
+from sqltune.core.parsing import parse_source
+from sqltune.core.source import Source, Span
+from sqltune.core.templating import render
+from sqltune.linter.engine import Linter, lint_text
 
 DIALECTS = (None, "postgres", "snowflake", "bigquery", "mysql", "duckdb", "tsql", "spark")
 LINTERS = {dialect: Linter(Config(dialect=dialect)) for dialect in DIALECTS}

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from sqltune._sqlglot import exp, parse_one
+from sqltune.core.sqlglot import exp, parse_one
 from sqltune.graph import ColumnRole, ColumnUse, QueryGraph
 from sqltune.schema import Schema
 
@@ -195,8 +195,8 @@ def test_join_using_gives_equi_pairs_and_join_key_uses_on_both_sides() -> None:
 def test_join_using_spans_point_at_the_using_column() -> None:
     sql = "SELECT 1 FROM orders o JOIN items i USING (order_id)"
     graph = build(sql)
-    from sqltune.parsing import node_span
-    from sqltune.source import Source
+    from sqltune.core.parsing import node_span
+    from sqltune.core.source import Source
 
     source = Source.from_string(sql)
     for use in (u for u in graph.uses if u.clause == "using"):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sqltune.config import Config
-from sqltune.engine import lint_text
-from sqltune.suppress import ALL, Suppressions
+from sqltune.core.config import Config
+from sqltune.linter.engine import lint_text
+from sqltune.linter.suppress import ALL, Suppressions
 
 CONFIG = Config(dialect="postgres", select=("SQ000", "SQ001", "SQ019"))
 

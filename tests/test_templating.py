@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from sqltune.config import Config
-from sqltune.engine import lint_paths, lint_text
-from sqltune.parsing import parse_source
-from sqltune.source import Source
-from sqltune.templating import has_template, render
+from sqltune.core.config import Config
+from sqltune.core.parsing import parse_source
+from sqltune.core.source import Source
+from sqltune.core.templating import has_template, render
+from sqltune.linter.engine import lint_paths, lint_text
 
 MODELS = Path(__file__).parent.parent / "fixtures" / "dbt" / "models"
 FOUNDATION = Config(dialect="postgres", select=("SQ000", "SQ001", "SQ019"))

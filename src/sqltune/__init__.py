@@ -14,19 +14,19 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from sqltune.core.version import __version__
 
 _EXPORTS = {
-    "advise_indexes": "sqltune.advisor",
+    "advise_indexes": "sqltune.indexes.advisor",
     "analyze": "sqltune.api",
     "lint": "sqltune.api",
-    "Config": "sqltune.config",
-    "load_config": "sqltune.config",
+    "Config": "sqltune.core.config",
+    "load_config": "sqltune.core.config",
     "connect": "sqltune.connectors",
-    "Finding": "sqltune.findings",
-    "Fix": "sqltune.findings",
-    "Report": "sqltune.findings",
-    "Severity": "sqltune.findings",
+    "Finding": "sqltune.core.findings",
+    "Fix": "sqltune.core.findings",
+    "Report": "sqltune.core.findings",
+    "Severity": "sqltune.core.findings",
     "ColumnRole": "sqltune.graph",
     "QueryGraph": "sqltune.graph",
     "rewrite": "sqltune.rewrites",
@@ -52,12 +52,12 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from sqltune.advisor import advise_indexes
     from sqltune.api import analyze, lint
-    from sqltune.config import Config, load_config
     from sqltune.connectors import connect
-    from sqltune.findings import Finding, Fix, Report, Severity
+    from sqltune.core.config import Config, load_config
+    from sqltune.core.findings import Finding, Fix, Report, Severity
     from sqltune.graph import ColumnRole, QueryGraph
+    from sqltune.indexes.advisor import advise_indexes
     from sqltune.rewrites import rewrite
     from sqltune.schema import Schema
 

@@ -15,12 +15,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from sqltune.config import Config
-from sqltune.engine import Linter
-from sqltune.findings import Report
+from sqltune.core.config import Config
+from sqltune.core.findings import Report
+from sqltune.core.source import InputProblem, Source, read_sources
 from sqltune.graph import QueryGraph
+from sqltune.linter.engine import Linter
 from sqltune.schema import Schema, apply_ddl
-from sqltune.source import InputProblem, Source, read_sources
 
 __all__ = ["analyze", "lint"]
 
@@ -59,7 +59,7 @@ def lint(
     ignore: Iterable[str] | None = None,
     config: Config | None = None,
 ) -> Report:
-    """Lint SQL text, or files/directories/globs, and return the :class:`~sqltune.findings.Report`.
+    """Lint SQL text, or files/directories/globs, and return the :class:`~sqltune.core.findings.Report`.
 
     A string is read as SQL unless it names an existing path, a glob or a ``.sql`` file. ``schema`` is a
     :class:`~sqltune.schema.Schema`, a path (DDL or JSON snapshot) or a ``{"table": {"column": "type"}}`` mapping.

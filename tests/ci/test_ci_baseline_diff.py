@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from ci_support import git, run_cli
 
-from sqltune.baseline import Baseline, normalise_statement, statement_hash
-from sqltune.changes import changed_lines
+from sqltune.linter.baseline import Baseline, normalise_statement, statement_hash
+from sqltune.linter.changes import changed_lines
 
 
 def _concise(*args: str) -> tuple[int, list[str], str]:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from ci_support import DATA, run_cli
 
-from sqltune.dbt import LineMap, find_manifest, load_manifest
-from sqltune.source import Source
+from sqltune.core.source import Source
+from sqltune.linter.dbt import LineMap, find_manifest, load_manifest
 
 
 @pytest.fixture

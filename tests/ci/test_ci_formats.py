@@ -11,10 +11,10 @@ import pytest
 from ci_support import run_cli, snapshot
 
 from sqltune import __version__
-from sqltune.findings import Finding, Report, Severity
+from sqltune.core.findings import Finding, Report, Severity
+from sqltune.core.source import InputProblem, Source
 from sqltune.reporters import FORMATS, ReportOptions, render
 from sqltune.reporters.github import ANNOTATION_LIMIT
-from sqltune.source import InputProblem, Source
 
 SARIF_SCHEMA = Path(__file__).parent.parent / "fixtures" / "sarif-schema-2.1.0.json"
 SUFFIX = {"text": "txt", "concise": "txt", "json": "json", "sarif": "sarif", "github": "txt", "rdjson": "json"}

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from ci_support import run_cli
 
-from sqltune.config import Config
-from sqltune.engine import Linter
-from sqltune.findings import Report
-from sqltune.parallel import LintStats, lint_sources, merged_schema
-from sqltune.source import Source, read_sources
+from sqltune.core.config import Config
+from sqltune.core.findings import Report
+from sqltune.core.source import Source, read_sources
+from sqltune.linter.engine import Linter
+from sqltune.linter.parallel import LintStats, lint_sources, merged_schema
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 

@@ -9,9 +9,9 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
-from sqltune.advisor import advise_indexes
 from sqltune.cli import main
 from sqltune.connectors.postgres import PostgresConnection, connect
+from sqltune.indexes.advisor import advise_indexes
 from sqltune.indexes.model import IndexSpec
 
 WORKLOAD = """

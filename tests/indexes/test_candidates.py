@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sqltune._sqlglot import parse_one
+from sqltune.core.sqlglot import parse_one
 from sqltune.graph import QueryGraph
 from sqltune.indexes.candidates import MAX_INCLUDE, covering_variant, generate_candidates, table_usages
 from sqltune.indexes.model import IndexSpec, WorkloadQuery

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sqltune._sqlglot import parse_one
+from sqltune.core.sqlglot import parse_one
 from sqltune.graph import QueryGraph
 from sqltune.indexes.costmodel import CostModelBackend, CostSettings
 from sqltune.indexes.model import IndexSpec, WorkloadQuery

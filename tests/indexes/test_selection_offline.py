@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sqltune._sqlglot import parse_one
+from sqltune.core.sqlglot import parse_one
 from sqltune.graph import QueryGraph
 from sqltune.indexes.baselines import extend
 from sqltune.indexes.candidates import generate_candidates

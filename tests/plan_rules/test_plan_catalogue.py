@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from sqltune.core.source import Source
 from sqltune.plans import PlanGraph, parse_plan
 from sqltune.rules.catalogue import Case, CatalogueEntry, load_catalogue
 from sqltune.rules.plan import RULES, PlanReport, analyze_plan, plan_rules
 from sqltune.schema import Schema
-from sqltune.source import Source
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAN_ENTRIES = [entry for entry in load_catalogue().values() if entry.meta.category == "plan"]
@@ -30,7 +30,7 @@ def load_case_plan(case: Case) -> PlanGraph:
 
 
 def diagnose(case: Case) -> PlanReport:
-    from sqltune.parsing import parse_source
+    from sqltune.core.parsing import parse_source
 
     schema = Schema.from_ddl(case.schema, dialect=case.dialect) if case.schema else None
     statement = None

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from sqltune.findings import Severity
-from sqltune.parsing import parse_source
+from sqltune.core.findings import Severity
+from sqltune.core.parsing import parse_source
+from sqltune.core.source import Source
 from sqltune.plans import load_plan, parse_plan
 from sqltune.rules.base import RuleMeta
 from sqltune.rules.plan import PlanContext, PlanRule, PlanViolation, analyze_plan, engine, hot_path
 from sqltune.rules.plan.base import error_severity, share_severity
-from sqltune.source import Source
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = ROOT / "fixtures" / "plans" / "postgres"

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from sqltune.parsing import parse_source
+from sqltune.core.parsing import parse_source
+from sqltune.core.source import Source
 from sqltune.plans import parse_plan
 from sqltune.rules.plan import PlanReport, analyze_plan
-from sqltune.source import Source
 
 sys.path.insert(0, str(Path(__file__).parent))
 from plan_scenarios import SCENARIOS, Scenario, conninfo, run_setup, scenario_schema, suggestion_statements

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from sqltune.core.parsing import Statement, parse_source
+from sqltune.core.source import Source
 from sqltune.graph import QueryGraph
-from sqltune.parsing import Statement, parse_source
 from sqltune.plans import PlanGraph, link_plan, link_spans, load_plan
-from sqltune.source import Source
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = ROOT / "fixtures" / "plans"

@@ -106,7 +106,7 @@ def test_rewrites_compose_to_a_fixpoint() -> None:
 
 
 def test_a_rewrite_function_reports_sql_diff_status_and_rationale() -> None:
-    from sqltune._sqlglot import parse_one
+    from sqltune.core.sqlglot import parse_one
     from sqltune.rewrites.count_to_exists import count_to_exists
 
     tree = parse_one("SELECT id FROM c WHERE (SELECT COUNT(*) FROM o WHERE o.c_id = c.id) > 0", "postgres")

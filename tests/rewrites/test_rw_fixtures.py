@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sqltune._sqlglot import parse_one
+from sqltune.core.sqlglot import parse_one
 from sqltune.rewrites import REWRITES, Status, rewrite
 from sqltune.rewrites.registry import by_id
 from sqltune.schema import Schema

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from sqltune._sqlglot import parse_one
-from sqltune.config import Config
-from sqltune.engine import lint_paths, lint_text
-from sqltune.findings import Finding
+from sqltune.core.config import Config
+from sqltune.core.findings import Finding
+from sqltune.core.sqlglot import parse_one
+from sqltune.linter.engine import lint_paths, lint_text
 from sqltune.rules.builtin.joins import TooManyJoins
 from sqltune.rules.builtin.nulls import is_not_null_test
 from sqltune.schema import Schema

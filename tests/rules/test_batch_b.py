@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from sqltune.parsing import parse_source
+from sqltune.core.parsing import parse_source
+from sqltune.core.source import Source
 from sqltune.rules.base import Rule, StatementContext, Violation
 from sqltune.rules.builtin.dml import DmlWithoutWhere
 from sqltune.rules.builtin.grouping import HavingWithoutAggregate, UngroupedColumn
@@ -22,7 +23,6 @@ from sqltune.rules.builtin.subqueries import (
     OrderByInSubquery,
 )
 from sqltune.schema import Schema
-from sqltune.source import Source
 
 
 def lint(rule: type[Rule], sql: str, dialect: str = "postgres", ddl: str = "") -> list[tuple[str, str]]:

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from sqltune._sqlglot import parse_one
-from sqltune.config import Config
-from sqltune.engine import Linter, lint_paths, lint_text
-from sqltune.findings import Finding
+from sqltune.core.config import Config
+from sqltune.core.findings import Finding
+from sqltune.core.source import Source
+from sqltune.core.sqlglot import parse_one
+from sqltune.linter.engine import Linter, lint_paths, lint_text
 from sqltune.rules.builtin.ddl_design import table_stem
 from sqltune.rules.builtin.ddl_types import is_money_name
 from sqltune.schema import Schema
-from sqltune.source import Source
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "schemas"
 

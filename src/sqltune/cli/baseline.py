@@ -2,7 +2,7 @@
 
 Adopting a linter on a large project should not mean fixing hundreds of old findings first: write a baseline,
 commit it, and lint pull requests with ``--baseline``. Entries are keyed on rule, file and normalised statement
-text (not line numbers) with counts, see :mod:`sqltune.baseline`.
+text (not line numbers) with counts, see :mod:`sqltune.linter.baseline`.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Any
 
 import click
 
-from sqltune.baseline import Baseline
 from sqltune.cli import main, user_errors
 from sqltune.cli.lint import LintInputs, collect_report, input_options
+from sqltune.linter.baseline import Baseline
 
 __all__ = ["baseline", "create"]
 

@@ -12,9 +12,9 @@ import sys
 import click
 
 from sqltune.cli import main, user_errors
+from sqltune.core.source import InputProblem, Source, read_sources
 from sqltune.rewrites import Change, RewriteReport, rewrite_source, select_rewrites
 from sqltune.schema import Schema
-from sqltune.source import InputProblem, Source, read_sources
 
 
 def _split(values: tuple[str, ...]) -> list[str] | None:

@@ -55,7 +55,7 @@ def indexes(
     yes: bool,
 ) -> None:
     """Advise indexes for a workload, with the estimated cost before and after for every query."""
-    from sqltune.advisor import advise_indexes
+    from sqltune.indexes.advisor import advise_indexes
     from sqltune.schema import Schema
 
     schema = Schema.load(schema_path, dialect) if schema_path else None

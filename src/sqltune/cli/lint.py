@@ -1,7 +1,7 @@
 """``sqltune lint``: find performance and design anti-patterns in SQL files.
 
 The pipeline: read the files (dbt models swapped for their compiled SQL when a manifest is found), lint them on
-every CPU with the cache (:mod:`sqltune.parallel`), map dbt findings back to the model files, hide findings the
+every CPU with the cache (:mod:`sqltune.linter.parallel`), map dbt findings back to the model files, hide findings the
 baseline knows and, with ``--diff``, findings on unchanged lines; then report in the chosen format.
 
 Exit codes: 0 clean, 1 findings at or above ``--fail-on`` (unless ``--exit-zero``), 2 usage error or an
@@ -19,19 +19,19 @@ from typing import Any, TypeVar
 import click
 
 from sqltune import __version__
-from sqltune.baseline import Baseline
-from sqltune.cache import default_cache_dir
-from sqltune.changes import changed_lines
 from sqltune.cli import main, user_errors
-from sqltune.config import Config, load_config
-from sqltune.dbt import CompiledSources, find_manifest, load_manifest
-from sqltune.engine import fails
-from sqltune.findings import Report, Severity
-from sqltune.parallel import LintStats, lint_sources
+from sqltune.core.config import Config, load_config
+from sqltune.core.findings import Report, Severity
+from sqltune.core.source import InputProblem, Source, read_sources
+from sqltune.linter.baseline import Baseline
+from sqltune.linter.cache import default_cache_dir
+from sqltune.linter.changes import changed_lines
+from sqltune.linter.dbt import CompiledSources, find_manifest, load_manifest
+from sqltune.linter.engine import fails
+from sqltune.linter.parallel import LintStats, lint_sources
 from sqltune.reporters import FORMATS, ReportOptions, render
 from sqltune.rules.base import RuleMeta
 from sqltune.rules.registry import resolve_selection, rule_metas
-from sqltune.source import InputProblem, Source, read_sources
 
 __all__ = ["LintInputs", "collect_report", "input_options"]
 

@@ -20,8 +20,9 @@ import click
 
 from sqltune import __version__
 from sqltune.cli import main, user_errors
-from sqltune.findings import Severity
-from sqltune.parsing import Statement, parse_source
+from sqltune.core.findings import Severity
+from sqltune.core.parsing import Statement, parse_source
+from sqltune.core.source import Source
 from sqltune.plans import load_plan, parse_plan
 from sqltune.reporters.base import ReportOptions
 from sqltune.reporters.plan_json import render_plan_json
@@ -29,7 +30,6 @@ from sqltune.reporters.plan_text import render_plan_text
 from sqltune.rules.plan import PlanReport, analyze_plan, plan_rules
 from sqltune.rules.registry import RegisteredRule, resolve_selection
 from sqltune.schema import Schema
-from sqltune.source import Source
 
 __all__ = ["explain", "plan"]
 

@@ -45,11 +45,11 @@ try:
 except ImportError as missing:  # pragma: no cover - depends on the installed extras
     raise ImportError("the PostgreSQL connector needs psycopg 3: pip install 'sqltune[postgres]'") from missing
 
-from sqltune._sqlglot import ParseError, TokenError, exp, parse_one, split_statements, tokenize
 from sqltune.connectors import ConnectionError, DatabaseError, QueryError, QueryTimeout
 from sqltune.connectors.catalog import load_schema, stats_reset
 from sqltune.connectors.redact import SECRET_KEYS, find_secrets, redact_text
 from sqltune.connectors.workload import WorkloadStatement, extension_schema, read_statements, unavailable
+from sqltune.core.sqlglot import ParseError, TokenError, exp, parse_one, split_statements, tokenize
 from sqltune.schema.model import Schema
 
 __all__ = ["PLANNER_SETTINGS", "ExplainResult", "PostgresConnection", "Timeout", "connect", "timeout_ms"]

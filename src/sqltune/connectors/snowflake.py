@@ -55,9 +55,9 @@ except ImportError as missing:  # pragma: no cover - depends on the installed ex
         "the Snowflake connector needs snowflake-connector-python: pip install 'sqltune[snowflake]'"
     ) from missing
 
-from sqltune._sqlglot import TokenError, split_statements, tokenize
 from sqltune.connectors import ConnectionError, DatabaseError, QueryError, QueryTimeout, WorkloadUnavailable
 from sqltune.connectors.redact import redact_text
+from sqltune.core.sqlglot import TokenError, split_statements, tokenize
 from sqltune.schema.ddl import normalise_type
 from sqltune.schema.model import Column, ForeignKey, Index, Schema, Table, TableStats
 

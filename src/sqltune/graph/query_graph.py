@@ -12,7 +12,7 @@ table functions), with typed edges:
 
 Every column occurrence becomes a :class:`ColumnUse` with a :class:`ColumnRole`.
 
->>> from sqltune._sqlglot import parse_one
+>>> from sqltune.core.sqlglot import parse_one
 >>> graph = QueryGraph.build(parse_one(
 ...     "SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id "
 ...     "WHERE o.status = 'open' AND c.email LIKE '%@x.org' ORDER BY o.created_at"))
@@ -35,7 +35,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqltune._sqlglot import Scope, exp, traverse_scope
+from sqltune.core.sqlglot import Scope, exp, traverse_scope
 from sqltune.schema import Schema, Table, fold
 
 if TYPE_CHECKING:  # networkx is imported on first use of the networkx view: it takes longer to import than
@@ -884,7 +884,7 @@ class QueryGraph:
     def scope_of(self, node: exp.Expression) -> ScopeInfo | None:
         """The scope whose query node is ``node`` (a SELECT, a UNION branch, an UPDATE/DELETE), or None.
 
-        >>> from sqltune._sqlglot import parse_one
+        >>> from sqltune.core.sqlglot import parse_one
         >>> tree = parse_one("SELECT a FROM t WHERE b IN (SELECT b FROM u)")
         >>> graph = QueryGraph.build(tree)
         >>> graph.scope_of(tree).id, graph.scope_of(tree.find(exp.In).args["query"].this).kind
@@ -899,7 +899,7 @@ class QueryGraph:
     def use_of_node(self, node: exp.Expression) -> ColumnUse | None:
         """The :class:`ColumnUse` of a column occurrence (an ``exp.Column`` of this statement), or None.
 
-        >>> from sqltune._sqlglot import parse_one, exp
+        >>> from sqltune.core.sqlglot import parse_one, exp
         >>> tree = parse_one("SELECT a FROM t WHERE b = 1")
         >>> QueryGraph.build(tree).use_of_node(tree.find(exp.EQ).this).role
         <ColumnRole.EQUALITY: 'equality'>

@@ -14,7 +14,7 @@ B-tree rule — equality columns first, then one range column, then ordering col
 Candidates equal to an existing index, or a left prefix of one, are dropped: the existing index already
 serves them.
 
->>> from sqltune._sqlglot import parse_one
+>>> from sqltune.core.sqlglot import parse_one
 >>> from sqltune.graph import QueryGraph
 >>> query = WorkloadQuery("q", "", QueryGraph.build(parse_one(
 ...     "SELECT id FROM orders WHERE customer_id = 7 AND created_at > now() - interval '1 day'")))
@@ -28,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqltune._sqlglot import exp
+from sqltune.core.sqlglot import exp
 from sqltune.graph import ColumnRole, ColumnUse
 from sqltune.indexes.model import IndexSpec, WorkloadQuery
 from sqltune.schema import Schema, Table, fold

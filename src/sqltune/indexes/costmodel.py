@@ -82,7 +82,7 @@ Everything is a minimum over options that only grow as indexes are added, so a q
 (never higher with more indexes) and deterministic (ties go to the path without an index, then to the index
 that sorts first).
 
->>> from sqltune._sqlglot import parse_one
+>>> from sqltune.core.sqlglot import parse_one
 >>> from sqltune.graph import QueryGraph
 >>> from sqltune.schema import ColumnStats, TableStats
 >>> schema = Schema.from_ddl("CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, total numeric)")
@@ -111,7 +111,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqltune._sqlglot import exp
+from sqltune.core.sqlglot import exp
 from sqltune.graph import ColumnRole, ColumnUse, QueryGraph, Relation
 from sqltune.indexes.candidates import expression_of
 from sqltune.indexes.model import IndexSpec, WorkloadQuery

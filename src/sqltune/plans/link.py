@@ -9,7 +9,7 @@ second ``orders_1``) maps to its two occurrences in order. A Bitmap Index Scan t
 the heap scan above it. A join node maps to the relation it joins in: the single relation read on its
 inner (last) side, else on its outer side; a join of two multi-relation inputs stays unlinked.
 
->>> from sqltune._sqlglot import parse_one
+>>> from sqltune.core.sqlglot import parse_one
 >>> from sqltune.graph import QueryGraph
 >>> from sqltune.plans.detect import parse_plan
 >>> graph = QueryGraph.build(parse_one("SELECT * FROM orders o JOIN customer c ON c.id = o.cid"))
@@ -26,11 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqltune.core.parsing import Statement
+from sqltune.core.source import Span
 from sqltune.graph import QueryGraph, Relation
-from sqltune.parsing import Statement
 from sqltune.plans.model import PlanGraph, PlanNode
 from sqltune.schema import fold
-from sqltune.source import Span
 
 __all__ = ["link_plan", "link_spans"]
 

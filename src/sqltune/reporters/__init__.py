@@ -1,4 +1,4 @@
-"""Reporters turn a :class:`~sqltune.findings.Report` into text for people or machines.
+"""Reporters turn a :class:`~sqltune.core.findings.Report` into text for people or machines.
 
 Each format is a function ``(report, rules, options) -> str`` registered in :data:`FORMATS`. A reporter
 never parses SQL: everything it shows comes from the report (findings, spans, source lines).

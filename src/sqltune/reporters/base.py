@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from sqltune.findings import Report
+from sqltune.core.findings import Report
 from sqltune.rules.base import RuleMeta
 
 __all__ = ["FORMATS", "ReportOptions", "Reporter", "register", "render"]

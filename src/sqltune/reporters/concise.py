@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqltune.findings import Report
+from sqltune.core.findings import Report
 from sqltune.reporters.base import ReportOptions, register
 from sqltune.rules.base import RuleMeta
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqltune.baseline import relative_path
-from sqltune.findings import Finding, Report, Severity
+from sqltune.core.findings import Finding, Report, Severity
+from sqltune.linter.baseline import relative_path
 from sqltune.reporters.base import ReportOptions, register
 from sqltune.reporters.sarif import report_root
 from sqltune.reporters.text import summary_line

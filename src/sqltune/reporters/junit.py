@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from xml.etree import ElementTree as ET
 
-from sqltune.baseline import relative_path
-from sqltune.findings import Finding, Report
+from sqltune.core.findings import Finding, Report
+from sqltune.linter.baseline import relative_path
 from sqltune.reporters.base import ReportOptions, register
 from sqltune.reporters.sarif import report_root
 from sqltune.rules.base import RuleMeta

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqltune.findings import Severity
+from sqltune.core.findings import Severity
 from sqltune.plans import PlanGraph, PlanNode
 from sqltune.reporters.base import ReportOptions
 from sqltune.rules.plan import PlanFinding, PlanReport

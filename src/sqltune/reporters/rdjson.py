@@ -10,12 +10,12 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqltune.baseline import relative_path
-from sqltune.findings import Finding, Report, Severity
+from sqltune.core.findings import Finding, Report, Severity
+from sqltune.core.source import Source
+from sqltune.linter.baseline import relative_path
 from sqltune.reporters.base import ReportOptions, register
 from sqltune.reporters.sarif import INFORMATION_URI, report_root
 from sqltune.rules.base import RuleMeta
-from sqltune.source import Source
 
 __all__ = ["render_rdjson"]
 

@@ -9,7 +9,7 @@ Shape choices, each for what code scanning does with it:
   under ``uriBaseId`` ``%SRCROOT%``; regions are 1-based with an exclusive ``endColumn``, counted in Unicode
   code points (``columnKind``).
 - ``partialFingerprints`` hash the rule, the path and the normalised statement text plus an occurrence index
-  (:func:`sqltune.baseline.fingerprints`): an alert survives lines being added above it.
+  (:func:`sqltune.linter.baseline.fingerprints`): an alert survives lines being added above it.
 - Inputs that could not be read are ``toolExecutionNotifications``; ``executionSuccessful`` is false then.
 """
 
@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sqltune.baseline import fingerprints, relative_path
-from sqltune.findings import Finding, Report, Severity
+from sqltune.core.findings import Finding, Report, Severity
+from sqltune.linter.baseline import fingerprints, relative_path
 from sqltune.reporters.base import ReportOptions, register
 from sqltune.rules.base import RuleMeta
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqltune.findings import Finding, Report, Severity
+from sqltune.core.findings import Finding, Report, Severity
 from sqltune.reporters.base import ReportOptions, register
 from sqltune.rules.base import RuleMeta
 

@@ -3,7 +3,7 @@
 Everything here answers conservatively: ``None`` or ``False`` whenever the schema or the syntax does not
 settle the question, so that a rewrite built on these answers is only APPLIED when it is really proven.
 
->>> from sqltune._sqlglot import parse_one
+>>> from sqltune.core.sqlglot import parse_one
 >>> from sqltune.schema import Schema
 >>> schema = Schema.from_ddl("CREATE TABLE t (id int PRIMARY KEY, x int)")
 >>> select = parse_one("SELECT x FROM t LEFT JOIN u ON u.id = t.id WHERE x IS NOT NULL")
@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from sqltune._sqlglot import exp
+from sqltune.core.sqlglot import exp
 from sqltune.schema import Schema, Table, fold
 
 __all__ = [
@@ -77,7 +77,7 @@ def strip_parens(node: exp.Expression) -> exp.Expression:
 def conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
     """The AND-ed parts of a predicate, parentheses removed.
 
-    >>> from sqltune._sqlglot import parse_one
+    >>> from sqltune.core.sqlglot import parse_one
     >>> [c.sql() for c in conjuncts(parse_one("a = 1 AND (b = 2 AND (c = 3 OR d = 4))"))]
     ['a = 1', 'b = 2', 'c = 3 OR d = 4']
     """
@@ -92,7 +92,7 @@ def conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
 def not_null_tested(node: exp.Expression) -> exp.Expression | None:
     """``x`` of ``x IS NOT NULL`` (sqlglot writes it as ``Is(negate=True)`` or as ``NOT (x IS NULL)``).
 
-    >>> from sqltune._sqlglot import parse_one
+    >>> from sqltune.core.sqlglot import parse_one
     >>> not_null_tested(parse_one("a IS NOT NULL")).sql(), not_null_tested(parse_one("a IS NULL"))
     ('a', None)
     """
@@ -180,7 +180,7 @@ def function_name(node: exp.Expression) -> str:
 def is_deterministic(node: exp.Expression) -> bool:
     """No volatile function (``random()``, ``nextval()``...) anywhere in ``node``.
 
-    >>> from sqltune._sqlglot import parse_one
+    >>> from sqltune.core.sqlglot import parse_one
     >>> is_deterministic(parse_one("a + abs(b)")), is_deterministic(parse_one("a + random()"))
     (True, False)
     """

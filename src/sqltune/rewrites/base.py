@@ -15,7 +15,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqltune._sqlglot import exp
+from sqltune.core.sqlglot import exp
 from sqltune.schema import Schema
 
 __all__ = ["Rewrite", "RewriteFunction", "RewriteOutcome", "Site", "Status", "best_site", "show", "unified_diff"]
@@ -134,7 +134,7 @@ def show(function: RewriteFunction, sql: str, ddl: str = "", dialect: str | None
 
     Prints ``unchanged``, or the status and the new SQL followed by each condition of an advisory.
     """
-    from sqltune._sqlglot import parse_one
+    from sqltune.core.sqlglot import parse_one
 
     schema = Schema.from_ddl(ddl, dialect=dialect) if ddl else Schema()
     outcome = function(parse_one(sql, dialect), schema, dialect)

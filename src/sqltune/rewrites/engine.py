@@ -18,12 +18,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from sqltune._sqlglot import ParseError, TokenError, exp, get_dialect, parse_one
-from sqltune.parsing import Statement, parse_source
+from sqltune.core.parsing import Statement, parse_source
+from sqltune.core.source import Source, Span
+from sqltune.core.sqlglot import ParseError, TokenError, exp, get_dialect, parse_one
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Status, unified_diff
 from sqltune.rewrites.registry import REWRITES, select_rewrites
 from sqltune.schema import Schema, apply_ddl
-from sqltune.source import Source, Span
 
 __all__ = ["Change", "RewriteReport", "rewrite", "rewrite_source"]
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqltune._sqlglot import exp
+from sqltune.core.sqlglot import exp
 from sqltune.rewrites._analysis import conjoin, conjuncts, numeric_literal, set_where, strip_parens
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
 from sqltune.schema import Schema, fold

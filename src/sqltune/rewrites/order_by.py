@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqltune._sqlglot import exp
+from sqltune.core.sqlglot import exp
 from sqltune.rewrites._analysis import cte_bodies, function_name, has_aggregate, has_window, own_nodes
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
 from sqltune.schema import Schema, fold

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqltune._sqlglot import exp
+from sqltune.core.sqlglot import exp
 from sqltune.rewrites._analysis import FromItem, Scope, conjuncts, not_null_tested, strip_parens
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
 from sqltune.schema import Schema

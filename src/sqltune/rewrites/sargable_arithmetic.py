@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from sqltune._sqlglot import exp
+from sqltune.core.sqlglot import exp
 from sqltune.rewrites._analysis import (
     EXACT_NUMERIC_PREFIXES,
     INTEGER_TYPES,

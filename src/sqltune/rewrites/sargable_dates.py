@@ -30,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from sqltune._sqlglot import exp
+from sqltune.core.sqlglot import exp
 from sqltune.rewrites._analysis import (
     DATE_TYPES,
     TIMESTAMP_PREFIXES,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqltune._sqlglot import exp
+from sqltune.core.sqlglot import exp
 from sqltune.rewrites._analysis import (
     Scope,
     conjoin,

@@ -19,7 +19,7 @@ ADVISED: SELECT c.id FROM c JOIN o ON o.c_id = c.id
 
 from __future__ import annotations
 
-from sqltune._sqlglot import exp
+from sqltune.core.sqlglot import exp
 from sqltune.rewrites._analysis import (
     FromItem,
     Scope,

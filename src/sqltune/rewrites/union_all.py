@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from sqltune._sqlglot import exp
+from sqltune.core.sqlglot import exp
 from sqltune.rewrites._analysis import Scope, conjuncts, is_null_tested, numeric_literal, strip_parens, unique_not_null
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
 from sqltune.rewrites.distinct import rows_unique

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar
 
-from sqltune._sqlglot import exp
-from sqltune.findings import Fix, Severity
+from sqltune.core.findings import Fix, Severity
+from sqltune.core.parsing import Statement
+from sqltune.core.source import Span
+from sqltune.core.sqlglot import exp
 from sqltune.graph import QueryGraph
-from sqltune.parsing import Statement
 from sqltune.schema import Schema, Table
-from sqltune.source import Span
 
 __all__ = ["Rule", "RuleMeta", "SchemaContext", "StatementContext", "Violation"]
 
@@ -77,8 +77,8 @@ class StatementContext:
         costs a few ``issubclass`` calls, where ``expression.find()`` would walk the tree again and the
         :attr:`graph` costs more than parsing.
 
-        >>> from sqltune._sqlglot import parse_one
-        >>> from sqltune.source import Source
+        >>> from sqltune.core.sqlglot import parse_one
+        >>> from sqltune.core.source import Source
         >>> source = Source("q.sql", "SELECT a FROM t JOIN u USING (id)")
         >>> statement = Statement(source, source.span(0, len(source.text)), 0, parse_one(source.text))
         >>> ctx = StatementContext(statement, Schema(), None)

@@ -40,7 +40,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqltune.findings import Severity
+from sqltune.core.findings import Severity
 from sqltune.rules.base import RuleMeta
 
 __all__ = ["Case", "CatalogueEntry", "CatalogueError", "catalogue_dir", "load_catalogue"]

@@ -14,10 +14,10 @@ True
 
 from __future__ import annotations
 
-from sqltune._sqlglot import exp
-from sqltune.parsing import Statement, parse_source
+from sqltune.core.parsing import Statement, parse_source
+from sqltune.core.source import Source
+from sqltune.core.sqlglot import exp
 from sqltune.schema.model import Column, ForeignKey, Index, Schema, Table, fold
-from sqltune.source import Source
 
 __all__ = ["SchemaError", "apply_ddl", "normalise_type", "schema_from_ddl"]
 

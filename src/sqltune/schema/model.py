@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from sqltune.source import Span
+from sqltune.core.source import Span
 
 __all__ = ["Column", "ColumnStats", "ForeignKey", "Index", "Schema", "Table", "TableStats", "fold"]
 

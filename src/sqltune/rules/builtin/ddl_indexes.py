@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from sqltune._sqlglot import exp
+from sqltune.core.sqlglot import exp
 from sqltune.rules.base import Rule, SchemaContext, StatementContext, Violation
 from sqltune.rules.builtin.ddl_keys import FK_AUTO_INDEXED, KEYS_NOT_ENFORCED, column_anchor, created_table
 from sqltune.schema import ForeignKey, Index, Table, fold

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from sqltune._sqlglot import exp
+from sqltune.core.sqlglot import exp
 from sqltune.rules.base import Rule, StatementContext, Violation
 from sqltune.schema import Schema, Table, apply_ddl, fold
 

@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqltune._sqlglot import exp
-from sqltune.findings import Fix
+from sqltune.core.findings import Fix
+from sqltune.core.sqlglot import exp
 from sqltune.rules.base import Rule, StatementContext, Violation
 from sqltune.rules.builtin.ddl_keys import name_words
 
@@ -50,7 +50,7 @@ def column_site(node: exp.Expression) -> ColumnSite | None:
     Column definitions elsewhere (function signatures, ``JSON_TABLE``, composite types) are not table
     columns and give ``None``.
 
-    >>> from sqltune._sqlglot import parse_one
+    >>> from sqltune.core.sqlglot import parse_one
     >>> site = column_site(parse_one("CREATE TABLE t (price real)").find(exp.ColumnDef))
     >>> site.table, site.column, site.type.sql()
     ('t', 'price', 'FLOAT')
@@ -225,7 +225,7 @@ def _pieces(node: exp.Expression) -> list[exp.Expression]:
 def is_list_pattern(pattern: exp.Expression) -> bool:
     """Is a LIKE pattern a search for one element of a delimited list (``'%,red,%'``, ``'%,' || x || ',%'``)?
 
-    >>> from sqltune._sqlglot import parse_one
+    >>> from sqltune.core.sqlglot import parse_one
     >>> [is_list_pattern(parse_one(p)) for p in ("'%,red,%'", "'%,' || x || ',%'", "'%, NY%'", "'%,%'")]
     [True, True, False, False]
     """

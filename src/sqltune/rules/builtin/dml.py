@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqltune._sqlglot import exp
+from sqltune.core.sqlglot import exp
 from sqltune.rules.base import Rule, StatementContext, Violation
 from sqltune.rules.builtin.set_operations import constant_key
 

@@ -15,11 +15,11 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqltune._sqlglot import exp
+from sqltune.core.source import Span
+from sqltune.core.sqlglot import exp
 from sqltune.graph import QueryGraph, Relation
 from sqltune.rules.base import Rule, StatementContext, Violation
 from sqltune.schema import Table, fold
-from sqltune.source import Span
 
 __all__ = ["GroupAnalysis", "close_parentheses", "conjuncts", "has_aggregate", "is_grouping_aggregate", "unwrap"]
 
@@ -45,7 +45,7 @@ def unwrap(node: exp.Expression | None) -> exp.Expression | None:
 def conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
     """The top-level AND terms of a condition (parentheses around an AND are looked through).
 
-    >>> from sqltune._sqlglot import parse_one
+    >>> from sqltune.core.sqlglot import parse_one
     >>> [c.sql() for c in conjuncts(parse_one("SELECT 1 WHERE a = 1 AND (b > 2 AND c < 3) OR d").args["where"].this)]
     ['a = 1 AND (b > 2 AND c < 3) OR d']
     >>> [c.sql() for c in conjuncts(parse_one("SELECT 1 WHERE a = 1 AND (b > 2 AND c < 3)").args["where"].this)]
@@ -111,7 +111,7 @@ def _walk_own(node: exp.Expression) -> Iterator[exp.Expression]:
 def has_aggregate(node: exp.Expression) -> bool:
     """Whether ``node`` aggregates rows of its own query (nested subqueries and windows do not count).
 
-    >>> from sqltune._sqlglot import parse_one
+    >>> from sqltune.core.sqlglot import parse_one
     >>> has_aggregate(parse_one("SELECT sum(x) FROM t")), has_aggregate(parse_one("SELECT sum(x) OVER () FROM t"))
     (True, False)
     """

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator
 
-from sqltune._sqlglot import exp
+from sqltune.core.sqlglot import exp
 from sqltune.graph import ColumnRole, ColumnUse, QueryGraph, Relation, ScopeInfo
 from sqltune.rules.base import Rule, StatementContext, Violation
 from sqltune.rules.builtin.predicates import conjuncts, uses_by_node

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqltune._sqlglot import exp
-from sqltune.findings import Fix
+from sqltune.core.findings import Fix
+from sqltune.core.sqlglot import exp
 from sqltune.graph import ColumnUse, QueryGraph
 from sqltune.rules.base import Rule, StatementContext, Violation
 from sqltune.rules.builtin.predicates import clause_of, conjuncts, uses_by_node
@@ -55,7 +55,7 @@ def rejects_null(select: exp.Expression, column: exp.Column, uses: dict[int, Col
     Recognised: ``col IS NOT NULL`` and any comparison, LIKE, IN or BETWEEN whose operand is the bare
     column, as a top-level conjunct.
 
-    >>> from sqltune._sqlglot import parse_one
+    >>> from sqltune.core.sqlglot import parse_one
     >>> block = parse_one("SELECT b FROM u WHERE b > 0 AND c = 1")
     >>> rejects_null(block, block.expressions[0], {})
     True

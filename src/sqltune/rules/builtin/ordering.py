@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from sqltune._sqlglot import exp
+from sqltune.core.source import Span
+from sqltune.core.sqlglot import exp
 from sqltune.rules.base import Rule, StatementContext, Violation
 from sqltune.rules.builtin.grouping import close_parentheses, conjuncts, has_aggregate, unwrap
 from sqltune.schema import fold
-from sqltune.source import Span
 
 __all__ = ["DEEP_OFFSET", "clause_span"]
 

@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Iterator
 from functools import lru_cache
 
-from sqltune._sqlglot import exp
+from sqltune.core.sqlglot import exp
 from sqltune.graph import ColumnUse, QueryGraph
 from sqltune.rules.base import Rule, StatementContext, Violation
 from sqltune.schema import fold
@@ -48,7 +48,7 @@ def clause_of(node: exp.Expression) -> str:
     ``"where"``, ``"having"``, ``"expressions"`` (the select list), ``"group"``, ``"order"``, ``"on"`` (a
     JOIN's condition) or ``""`` when the node sits outside any query block.
 
-    >>> from sqltune._sqlglot import parse_one
+    >>> from sqltune.core.sqlglot import parse_one
     >>> tree = parse_one("SELECT a FROM t JOIN u ON u.id = t.uid WHERE lower(b) = 'x'")
     >>> [clause_of(c) for c in tree.find_all(exp.Column)]
     ['expressions', 'on', 'on', 'where']

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from sqltune._sqlglot import exp
+from sqltune.core.source import Span
+from sqltune.core.sqlglot import exp
 from sqltune.rules.base import Rule, StatementContext, Violation
 from sqltune.rules.builtin.grouping import conjuncts, unwrap
 from sqltune.schema import Table, fold
-from sqltune.source import Span
 
 __all__ = ["constant_key"]
 
@@ -27,7 +27,7 @@ def constant_key(node: exp.Expression | None) -> tuple[str, object] | None:
     Strings compare case-insensitively and without trailing spaces, because MySQL's and SQL Server's
     default collations do: ``'a'`` and ``'A '`` may be the same value.
 
-    >>> from sqltune._sqlglot import parse_one
+    >>> from sqltune.core.sqlglot import parse_one
     >>> constant_key(parse_one("'Web '")), constant_key(parse_one("2.0")), constant_key(parse_one("CAST(1 AS INT)"))
     (('s', 'web'), ('n', 2.0), ('n', 1.0))
     """

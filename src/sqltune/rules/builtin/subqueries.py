@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqltune._sqlglot import exp
+from sqltune.core.source import Span
+from sqltune.core.sqlglot import exp
 from sqltune.graph import QueryGraph, ScopeInfo
 from sqltune.rules.base import Rule, StatementContext, Violation
 from sqltune.rules.builtin.grouping import close_parentheses, conjuncts, has_aggregate, unwrap
 from sqltune.rules.builtin.ordering import clause_span
-from sqltune.source import Span
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
 _FLIPPED: dict[type[exp.Expression], type[exp.Expression]] = {

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqltune._sqlglot import ParseError, TokenError, exp, parse_one
+from sqltune.core.sqlglot import ParseError, TokenError, exp, parse_one
 
 __all__ = [
     "Predicate",

@@ -25,13 +25,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from sqltune.findings import Finding, Report, Severity
+from sqltune.core.findings import Finding, Report, Severity
+from sqltune.core.parsing import Statement
+from sqltune.core.source import Source, Span
 from sqltune.graph import QueryGraph
-from sqltune.parsing import Statement
 from sqltune.plans import PlanGraph, PlanNode
 from sqltune.rules.base import Rule
 from sqltune.schema import Schema, Table
-from sqltune.source import Source, Span
 
 __all__ = [
     "PlanContext",
@@ -104,7 +104,7 @@ class PlanFinding:
         return (-(self.saving if self.saving is not None else -1.0), -int(self.severity), self.node_id, self.code)
 
     def to_finding(self, fallback: Span) -> Finding:
-        """As a lint :class:`~sqltune.findings.Finding`, so every lint reporter can show it. The suggestion
+        """As a lint :class:`~sqltune.core.findings.Finding`, so every lint reporter can show it. The suggestion
         and saving are folded into the message; ``fallback`` is the span used when the node is not linked."""
         basis = _BASIS.get(self.basis or "", "the query")
         saving = f" (could save ~{self.saving:.0%} of {basis})" if self.saving else ""
@@ -155,7 +155,7 @@ class PlanReport:
         return max((finding.severity for finding in self.findings), default=None)
 
     def to_report(self) -> Report:
-        """The findings as a lint :class:`~sqltune.findings.Report` (pointing into the statement's source)."""
+        """The findings as a lint :class:`~sqltune.core.findings.Report` (pointing into the statement's source)."""
         report = Report(statements=1 if self.statement is not None else 0)
         if self.statement is not None:
             source = self.statement.source

@@ -17,15 +17,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
-from sqltune._sqlglot import exp
-from sqltune.findings import Severity
-from sqltune.parsing import Statement
+from sqltune.core.findings import Severity
+from sqltune.core.parsing import Statement
+from sqltune.core.source import Span
+from sqltune.core.sqlglot import exp
 from sqltune.plans import PlanGraph, link_plan
 from sqltune.rules.base import RuleMeta
 from sqltune.rules.catalogue import load_catalogue
 from sqltune.rules.plan.base import PlanContext, PlanFinding, PlanReport, PlanRule, share_severity
 from sqltune.schema import Schema
-from sqltune.source import Span
 
 __all__ = ["analyze_plan", "hot_path", "plan_rules"]
 

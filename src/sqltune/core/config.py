@@ -27,8 +27,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sqltune._sqlglot import get_dialect
-from sqltune.findings import Severity
+from sqltune.core.findings import Severity
+from sqltune.core.sqlglot import get_dialect
 
 __all__ = ["OPTIONS", "Config", "ConfigError", "find_config", "load_config"]
 

@@ -14,15 +14,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqltune._sqlglot import exp, get_dialect
-from sqltune.config import Config
-from sqltune.findings import Finding, Report, Severity
-from sqltune.parsing import Statement, parse_source
+from sqltune.core.config import Config
+from sqltune.core.findings import Finding, Report, Severity
+from sqltune.core.parsing import Statement, parse_source
+from sqltune.core.source import InputProblem, Source, read_sources
+from sqltune.core.sqlglot import exp, get_dialect
+from sqltune.linter.suppress import Suppressions
 from sqltune.rules.base import Rule, SchemaContext, StatementContext, Violation
 from sqltune.rules.registry import RegisteredRule, all_rules, resolve_selection
 from sqltune.schema import Schema, Table, apply_ddl
-from sqltune.source import InputProblem, Source, read_sources
-from sqltune.suppress import Suppressions
 
 __all__ = ["PARSE_ERROR", "Linter", "fewer_collections", "lint_paths", "lint_text", "nothing_to_lint"]
 

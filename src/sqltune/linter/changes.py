@@ -22,7 +22,7 @@ import re
 import subprocess
 from dataclasses import dataclass, field
 
-from sqltune.findings import Finding, Report
+from sqltune.core.findings import Finding, Report
 
 __all__ = ["ChangedLines", "DiffError", "changed_lines", "parse_diff"]
 

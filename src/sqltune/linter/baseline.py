@@ -25,8 +25,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqltune.findings import Finding, Report
-from sqltune.source import read_json
+from sqltune.core.findings import Finding, Report
+from sqltune.core.source import read_json
 
 __all__ = [
     "BASELINE_VERSION",

@@ -14,16 +14,16 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqltune._sqlglot import exp
+from sqltune.core.parsing import parse_source
+from sqltune.core.source import InputProblem, Source, read_sources
+from sqltune.core.sqlglot import exp
 from sqltune.graph import QueryGraph
 from sqltune.indexes.candidates import generate_candidates
 from sqltune.indexes.model import IndexSpec, WorkloadQuery
 from sqltune.indexes.plan import IndexPlan, RuntimeCheck, build_plan
 from sqltune.indexes.selection import Selection, select_indexes
 from sqltune.indexes.whatif import CostEvaluator, WhatIfBackend
-from sqltune.parsing import parse_source
 from sqltune.schema import Schema, fold
-from sqltune.source import InputProblem, Source, read_sources
 
 __all__ = ["advise_indexes", "load_workload", "parse_size"]
 

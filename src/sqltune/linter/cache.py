@@ -26,9 +26,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqltune import __version__
-from sqltune.findings import Finding, Fix, Severity
-from sqltune.source import Position, Span
+from sqltune.core.findings import Finding, Fix, Severity
+from sqltune.core.source import Position, Span
+from sqltune.core.version import __version__
 
 __all__ = [
     "CACHE_DIRNAME",
@@ -71,7 +71,7 @@ def code_stamp() -> str:
 
     Statting some hundred files costs about a millisecond and keeps a cache from outliving an edit to a rule.
     """
-    from sqltune._sqlglot import sqlglot_version
+    from sqltune.core.sqlglot import sqlglot_version
     from sqltune.rules.catalogue import catalogue_dir
 
     digest = hashlib.sha256(f"{__version__}|{sqlglot_version()}|{_FORMAT}".encode())
@@ -127,7 +127,7 @@ def finding_to_record(finding: Finding) -> dict[str, Any]:
 def finding_from_record(record: dict[str, Any], path: str) -> Finding:
     """The inverse of :func:`finding_to_record`, placing the finding in ``path``.
 
-    >>> from sqltune.source import Source
+    >>> from sqltune.core.source import Source
     >>> span = Source("a.sql", "SELECT *").span(7, 8)
     >>> finding = Finding("SQ001", "select-star", Severity.WARNING, "star", span, statement="SELECT *")
     >>> finding_from_record(finding_to_record(finding), "a.sql") == finding

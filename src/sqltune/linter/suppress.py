@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sqltune.findings import Finding
+from sqltune.core.findings import Finding
 
 __all__ = ["ALL", "Suppressions"]
 

@@ -1,6 +1,6 @@
 """Lint dbt models as dbt compiled them, with findings shown on the model files people edit.
 
-Without a manifest, a model's Jinja is replaced by same-length placeholders (:mod:`sqltune.templating`); that
+Without a manifest, a model's Jinja is replaced by same-length placeholders (:mod:`sqltune.core.templating`); that
 keeps positions but not macros' SQL. With ``target/manifest.json`` (``dbt compile`` or ``dbt build`` writes it)
 each model's ``compiled_code`` (``compiled_sql`` before dbt 1.3) is linted instead, and every finding is mapped
 back to ``original_file_path``:
@@ -31,8 +31,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sqltune.findings import Finding, Report
-from sqltune.source import InputProblem, Source, Span, read_json
+from sqltune.core.findings import Finding, Report
+from sqltune.core.source import InputProblem, Source, Span, read_json
 
 __all__ = ["CompiledSources", "DbtError", "DbtModel", "LineMap", "Manifest", "find_manifest", "load_manifest"]
 

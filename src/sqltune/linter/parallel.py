@@ -11,7 +11,7 @@ against a table created in ``b.sql``. Linting files one by one in workers must k
 3. Every other file holds no DDL, so linting it alone against the merged schema (``Linter(config, schema=...)``)
    gives the same findings as the single run. These files are spread over worker processes.
 
-The cache (:mod:`sqltune.cache`) keys each file on its content plus the hash of the DDL candidates' content,
+The cache (:mod:`sqltune.linter.cache`) keys each file on its content plus the hash of the DDL candidates' content,
 so editing a ``CREATE TABLE`` re-lints everything and editing a query re-lints that query only. A warm run
 parses nothing.
 """
@@ -30,14 +30,14 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
 
-from sqltune._sqlglot import exp
-from sqltune.cache import Cache, code_stamp, finding_from_record, finding_to_record, hash_text
-from sqltune.config import Config
-from sqltune.engine import Linter, ParsedSource, fewer_collections, nothing_to_lint
-from sqltune.findings import Report
+from sqltune.core.config import Config
+from sqltune.core.findings import Report
+from sqltune.core.source import InputProblem, Source
+from sqltune.core.sqlglot import exp
+from sqltune.linter.cache import Cache, code_stamp, finding_from_record, finding_to_record, hash_text
+from sqltune.linter.engine import Linter, ParsedSource, fewer_collections, nothing_to_lint
 from sqltune.rules.registry import ENTRY_POINT_GROUP
 from sqltune.schema import Schema, apply_ddl
-from sqltune.source import InputProblem, Source
 
 __all__ = ["LintStats", "default_jobs", "lint_sources", "merged_schema", "run_salt"]
 

@@ -1,4 +1,4 @@
-"""From a :class:`~sqltune.source.Source` to :class:`Statement` objects, one per SQL statement.
+"""From a :class:`~sqltune.core.source.Source` to :class:`Statement` objects, one per SQL statement.
 
 The file is tokenized once and cut at top-level semicolons; each statement is parsed on its own, so one
 that does not parse becomes a :class:`ParseFailure` with its line, column and what was expected while the
@@ -12,7 +12,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqltune._sqlglot import (
+from sqltune.core.source import Source, Span
+from sqltune.core.sqlglot import (
     ParseError,
     StatementTokens,
     TokenError,
@@ -21,8 +22,7 @@ from sqltune._sqlglot import (
     split_statements,
     tokenize,
 )
-from sqltune.source import Source, Span
-from sqltune.templating import has_template, render
+from sqltune.core.templating import has_template, render
 
 __all__ = ["ParseFailure", "Statement", "node_span", "parse_source"]
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqltune.source import InputProblem, Source, Span
+from sqltune.core.source import InputProblem, Source, Span
 
 __all__ = ["Finding", "Fix", "Report", "Severity"]
 
