@@ -29,3 +29,12 @@ def test_every_option_is_documented() -> None:
     text = (DOCS / "configuration.md").read_text(encoding="utf-8")
     missing = [option for option in OPTIONS if f"`{option}`" not in text]
     assert not missing, f"document these options in docs/configuration.md: {missing}"
+
+
+def test_architecture_names_every_package() -> None:
+    """docs/architecture.md draws the tree: a package added without a line there fails here."""
+    text = (DOCS / "architecture.md").read_text(encoding="utf-8")
+    source = DOCS.parent / "src" / "sqltune"
+    packages = sorted(p.parent.name for p in source.glob("*/__init__.py"))
+    missing = [name for name in packages if f"  {name}/" not in text]
+    assert not missing, f"packages missing from docs/architecture.md: {missing}"

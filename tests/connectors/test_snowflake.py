@@ -571,7 +571,7 @@ def test_schema_is_read_from_json_round_trip(raw: Any) -> None:
     run(raw, *SHOP_DDL)
     _, sf = scripted(raw, {r"INFORMATION_SCHEMA\.TABLES": with_clustering_keys({"ORDERS": "LINEAR(O_ORDERDATE)"})})
     schema = sf.schema("ANALYTICS", "PUBLIC")
-    from sqltune.schema.model import Schema
+    from sqltune.schema import Schema
 
     again = Schema.from_dict(json.loads(json.dumps(schema.to_dict(), default=str)))
     orders = again.table("orders")

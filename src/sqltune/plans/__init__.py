@@ -10,7 +10,8 @@ See ``docs/plans.md`` for the formats, the derived metrics and their definitions
 from sqltune.plans.detect import FORMATS, detect_format, load_plan, parse_plan
 from sqltune.plans.errors import PlanError
 from sqltune.plans.link import link_plan, link_spans
-from sqltune.plans.model import Buffers, JitTiming, PlanGraph, PlanNode
+from sqltune.plans.model import PlanGraph
+from sqltune.plans.nodes import Buffers, JitTiming, PlanNode
 
 __all__ = [
     "FORMATS",

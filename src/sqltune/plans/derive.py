@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqltune.plans.model import Buffers, PlanNode
+from sqltune.plans.nodes import Buffers, PlanNode
 
 if TYPE_CHECKING:
     from sqltune.plans.model import PlanGraph

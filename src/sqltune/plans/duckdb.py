@@ -28,7 +28,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqltune.plans.errors import PlanError
-from sqltune.plans.model import PlanGraph, PlanNode
+from sqltune.plans.model import PlanGraph
+from sqltune.plans.nodes import PlanNode
 from sqltune.plans.vocabulary import duckdb_operator
 
 __all__ = ["parse_duckdb"]

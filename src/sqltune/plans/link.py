@@ -29,7 +29,8 @@ from collections.abc import Callable
 from sqltune.core.parsing import Statement
 from sqltune.core.source import Span
 from sqltune.graph import QueryGraph, Relation
-from sqltune.plans.model import PlanGraph, PlanNode
+from sqltune.plans.model import PlanGraph
+from sqltune.plans.nodes import PlanNode
 from sqltune.schema import fold
 
 __all__ = ["link_plan", "link_spans"]

@@ -21,7 +21,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqltune.plans.errors import PlanError
-from sqltune.plans.model import Buffers, JitTiming, PlanGraph, PlanNode
+from sqltune.plans.model import PlanGraph
+from sqltune.plans.nodes import Buffers, JitTiming, PlanNode
 from sqltune.plans.vocabulary import postgres_label, postgres_operator
 
 __all__ = ["build", "parse_postgres_json"]

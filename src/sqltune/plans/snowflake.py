@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqltune.plans.errors import PlanError
-from sqltune.plans.model import PlanGraph, PlanNode
+from sqltune.plans.model import PlanGraph
+from sqltune.plans.nodes import PlanNode
 from sqltune.plans.vocabulary import snowflake_operator
 
 __all__ = ["parse_snowflake"]

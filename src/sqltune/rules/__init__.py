@@ -1,5 +1,6 @@
 """Rules: the base class, the catalogue, the plugin registry and the built-in rules."""
 
+from sqltune.core.findings import Severity
 from sqltune.rules.base import Rule, RuleMeta, SchemaContext, StatementContext, Violation
 from sqltune.rules.registry import RegisteredRule, RegistryError, all_rules, resolve_selection
 
@@ -9,6 +10,7 @@ __all__ = [
     "Rule",
     "RuleMeta",
     "SchemaContext",
+    "Severity",
     "StatementContext",
     "Violation",
     "all_rules",

@@ -1,7 +1,16 @@
-"""Schema and statistics: what sqltune knows about tables, keys, indexes and data distributions."""
+"""Schema and statistics: what sqltune knows about tables, keys, indexes and data distributions.
 
-from sqltune.schema.ddl import SchemaError, apply_ddl, schema_from_ddl
-from sqltune.schema.model import Column, ColumnStats, ForeignKey, Index, Schema, Table, TableStats, fold
+- :mod:`~sqltune.schema.model`: tables, columns, keys, indexes and their statistics;
+- :mod:`~sqltune.schema.catalog`: :class:`Schema`, the tables by name, and its JSON form;
+- :mod:`~sqltune.schema.ddl`: CREATE / ALTER / DROP statements applied to a schema;
+- :mod:`~sqltune.schema.reflect`: tables reflected through SQLAlchemy;
+- :mod:`~sqltune.schema.types`: one spelling per column type.
+"""
+
+from sqltune.schema.catalog import Schema, schema_from_ddl
+from sqltune.schema.ddl import SchemaError, apply_ddl
+from sqltune.schema.model import Column, ColumnStats, ForeignKey, Index, Table, TableStats, fold
+from sqltune.schema.types import normalise_type
 
 __all__ = [
     "Column",
@@ -14,5 +23,6 @@ __all__ = [
     "TableStats",
     "apply_ddl",
     "fold",
+    "normalise_type",
     "schema_from_ddl",
 ]

@@ -1,37 +1,23 @@
-"""A :class:`~sqltune.schema.model.Schema` from DDL: CREATE TABLE, CREATE INDEX and ALTER TABLE ... ADD.
-
->>> schema = schema_from_ddl('''
-...     CREATE TABLE customers (id bigint PRIMARY KEY, email text NOT NULL UNIQUE);
-...     CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint REFERENCES customers (id));
-...     CREATE INDEX orders_customer ON orders (customer_id);
-... ''', dialect="postgres")
->>> orders = schema.table("orders")
->>> orders.foreign_keys[0].ref_table, orders.indexes[0].columns
-('customers', ('customer_id',))
->>> schema.table("customers").is_unique(["email"])
-True
+"""DDL applied to a :class:`~sqltune.schema.catalog.Schema`: CREATE TABLE, CREATE INDEX, ALTER TABLE ... ADD and
+DROP (:meth:`Schema.from_ddl <sqltune.schema.catalog.Schema.from_ddl>` is the entry point).
 """
 
 from __future__ import annotations
 
-from sqltune.core.parsing import Statement, parse_source
-from sqltune.core.source import Source
-from sqltune.core.sqlglot import exp
-from sqltune.schema.model import Column, ForeignKey, Index, Schema, Table, fold
+from typing import TYPE_CHECKING
 
-__all__ = ["SchemaError", "apply_ddl", "normalise_type", "schema_from_ddl"]
+from sqltune.core.parsing import Statement
+from sqltune.core.sqlglot import exp
+from sqltune.schema.model import Column, ForeignKey, Index, Table, fold
+
+if TYPE_CHECKING:
+    from sqltune.schema.catalog import Schema
+
+__all__ = ["SchemaError", "apply_ddl"]
 
 
 class SchemaError(ValueError):
     """DDL that could not be read; the message names the file, line and column."""
-
-
-def normalise_type(type_sql: str, dialect: str | None = None) -> str:
-    """``"varchar(10)"`` -> ``"VARCHAR(10)"``; types sqlglot does not know are kept as written, upper-cased."""
-    try:
-        return str(exp.DataType.build(type_sql, dialect=dialect).sql())
-    except Exception:  # sqlglot raises several error types for unknown types; keep the user's spelling
-        return type_sql.strip().upper()
 
 
 def _table_name(table: exp.Table) -> tuple[str, str | None]:
@@ -225,12 +211,3 @@ def _create_index(schema: Schema, create: exp.Create, index: exp.Index, statemen
     if table is not None:
         table.indexes.append(created)
     return created
-
-
-def schema_from_ddl(sql: str, dialect: str | None = None, path: str = "<ddl>") -> Schema:
-    schema = Schema()
-    for statement in parse_source(Source(path, sql), dialect):
-        if statement.error is not None:
-            raise SchemaError(f"{statement.error.span}: {statement.error.message}")
-        apply_ddl(schema, statement, dialect)
-    return schema

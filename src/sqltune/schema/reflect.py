@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqltune.schema.ddl import normalise_type
-from sqltune.schema.model import Column, ForeignKey, Index, Schema, Table
+from sqltune.schema.model import Column, ForeignKey, Index, Table
+from sqltune.schema.types import normalise_type
 
-__all__ = ["reflect_schema"]
+__all__ = ["reflect_tables"]
 
 
-def reflect_schema(bind: Any, schemas: Iterable[str | None] = (None,)) -> Schema:
+def reflect_tables(bind: Any, schemas: Iterable[str | None] = (None,)) -> list[Table]:
     """Tables, columns, primary/unique/foreign keys and indexes of ``bind`` (an Engine or Connection)."""
     try:
         from sqlalchemy import inspect
@@ -24,7 +24,7 @@ def reflect_schema(bind: Any, schemas: Iterable[str | None] = (None,)) -> Schema
 
     inspector = inspect(bind)
     dialect = getattr(getattr(bind, "dialect", None), "name", None)
-    result = Schema()
+    result: list[Table] = []
     for namespace in schemas:
         for name in inspector.get_table_names(schema=namespace):
             table = Table(name, namespace)
@@ -72,5 +72,5 @@ def reflect_schema(bind: Any, schemas: Iterable[str | None] = (None,)) -> Schema
                         where=str(options["postgresql_where"]) if options.get("postgresql_where") is not None else None,
                     )
                 )
-            result.add(table)
+            result.append(table)
     return result

@@ -17,7 +17,7 @@ from sqltune.rules.builtin import (
     set_operations,
     subqueries,
 )
-from sqltune.rules.plan import RULES as PLAN_RULES
+from sqltune.rules.plan.builtin import RULES as PLAN_RULES
 
 RULES: list[type[Rule]] = [
     *parse_error.RULES,

@@ -7,7 +7,6 @@ See ``docs/plan-rules.md``.
 
 from __future__ import annotations
 
-from sqltune.rules.plan import estimates, joins, memory, runtime, scans, shape
 from sqltune.rules.plan.base import (
     PlanContext,
     PlanFinding,
@@ -17,13 +16,8 @@ from sqltune.rules.plan.base import (
     error_severity,
     share_severity,
 )
-
-RULES: list[type[PlanRule]] = sorted(
-    [*scans.RULES, *estimates.RULES, *memory.RULES, *joins.RULES, *runtime.RULES, *shape.RULES],
-    key=lambda rule: rule.code,
-)
-
-from sqltune.rules.plan.engine import analyze_plan, hot_path, plan_rules  # noqa: E402  (needs RULES)
+from sqltune.rules.plan.builtin import RULES
+from sqltune.rules.plan.engine import analyze_plan, hot_path, plan_rules
 
 __all__ = [
     "RULES",

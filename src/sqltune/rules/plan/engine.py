@@ -25,6 +25,7 @@ from sqltune.plans import PlanGraph, link_plan
 from sqltune.rules.base import RuleMeta
 from sqltune.rules.catalogue import load_catalogue
 from sqltune.rules.plan.base import PlanContext, PlanFinding, PlanReport, PlanRule, share_severity
+from sqltune.rules.plan.builtin import RULES
 from sqltune.schema import Schema
 
 __all__ = ["analyze_plan", "hot_path", "plan_rules"]
@@ -34,8 +35,6 @@ __all__ = ["analyze_plan", "hot_path", "plan_rules"]
 def plan_rules() -> dict[str, tuple[type[PlanRule], RuleMeta]]:
     """Every plan rule by code with its metadata: the built-in ones, plus plugins' rules registered through
     the ``sqltune.rules`` entry points that implement ``check_plan``."""
-    from sqltune.rules.plan import RULES
-
     catalogue = load_catalogue()
     found: dict[str, tuple[type[PlanRule], RuleMeta]] = {}
     for rule in RULES:
