@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tpch_data import ensure_tpch
 
 from sqltune.connectors.postgres import connect
-from sqltune.connectors.whatif import HypoPGBackend
+from sqltune.connectors.postgres.whatif import HypoPGBackend
 from sqltune.indexes.advisor import advise_indexes, load_workload
 from sqltune.indexes.baselines import extend, per_query_greedy
 from sqltune.indexes.candidates import generate_candidates

@@ -10,7 +10,9 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from sqltune.connectors import QueryError, QueryTimeout
-from sqltune.connectors.postgres import PostgresConnection, _statement, connect
+from sqltune.connectors.postgres import PostgresConnection, connect
+from sqltune.connectors.postgres.explain import explain_prepared, run_explain
+from sqltune.connectors.postgres.safety import check_statement
 
 pytestmark = pytest.mark.postgres
 
@@ -88,7 +90,7 @@ def test_only_one_statement_is_accepted(pg: PostgresConnection, accounts: Any) -
         pg.explain("SELECT 1; DELETE FROM accounts")
     # Below the client-side check, the server refuses too: EXPLAIN goes through the extended protocol.
     with pg._transaction(), pytest.raises(psycopg.errors.SyntaxError, match="multiple commands"):
-        pg._run_explain(psycopg.RawCursor(pg._connection), "EXPLAIN SELECT 1; DELETE FROM accounts", None)
+        run_explain(psycopg.RawCursor(pg._connection), "EXPLAIN SELECT 1; DELETE FROM accounts", None)
     assert _scalar(accounts, "SELECT count(*) FROM accounts") == 2000
 
 
@@ -120,8 +122,8 @@ def test_parameters_without_values_get_a_generic_plan(pg: PostgresConnection, ac
 def test_prepare_fallback_gives_the_generic_plan_on_any_server(pg: PostgresConnection, accounts: Any) -> None:
     # The path servers before 16 take, exercised on whatever server runs the suite.
     with pg._transaction():
-        result = pg._explain_prepared(
-            psycopg.RawCursor(pg._connection), _statement("SELECT owner FROM accounts WHERE id = $1"),
+        result = explain_prepared(
+            psycopg.RawCursor(pg._connection), check_statement("SELECT owner FROM accounts WHERE id = $1"),
             ["FORMAT JSON", "SETTINGS"], pg.server_version,
         )  # fmt: skip
     assert result.method == "prepared" and result.plan_json[0]["Plan"]["Node Type"] == "Index Scan"

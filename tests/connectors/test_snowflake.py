@@ -23,13 +23,8 @@ import snowflake.connector
 from snowflake.connector import errors as sf_errors
 
 from sqltune.connectors import ConnectionError, QueryError, QueryTimeout, WorkloadUnavailable
-from sqltune.connectors.snowflake import (
-    QUERY_TAG,
-    SnowflakeConnection,
-    SnowflakeStatement,
-    _check_read_only,
-    connect,
-)
+from sqltune.connectors.snowflake import QUERY_TAG, SnowflakeConnection, SnowflakeStatement, connect
+from sqltune.connectors.snowflake.safety import check_read_only
 from sqltune.plans.snowflake import parse_snowflake
 
 # fakesnow 0.12 warns on every DB-API result it builds from Arrow; not about sqltune.
@@ -524,7 +519,7 @@ def test_schema_reads_tables_columns_keys_and_sizes(raw: Any) -> None:
     statements = [sql for sql, _, _ in wrapper.sent]
     assert 'SHOW PRIMARY KEYS IN SCHEMA "ANALYTICS"."PUBLIC"' in statements
     for sql, _, options in wrapper.sent:
-        _check_read_only(sql)  # every statement sent is one the connector may send
+        check_read_only(sql)  # every statement sent is one the connector may send
         assert options == {"timeout": 120, "num_statements": 1}
 
 
@@ -582,6 +577,6 @@ def test_schema_is_read_from_json_round_trip(raw: Any) -> None:
 def test_only_reading_statements_may_be_sent() -> None:
     for sql in ("DELETE FROM orders", "ALTER SESSION SET AUTOCOMMIT = TRUE", "CALL purge()", "EXPLAIN SELECT 1"):
         with pytest.raises(AssertionError, match="only reads"):
-            _check_read_only(sql)
+            check_read_only(sql)
     for sql in ("SELECT 1", "SHOW PRIMARY KEYS IN SCHEMA a.b", "EXPLAIN USING JSON SELECT 1"):
-        _check_read_only(sql)
+        check_read_only(sql)

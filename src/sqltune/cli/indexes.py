@@ -92,6 +92,6 @@ def indexes(
             return
         if not yes and not click.confirm(f"Run these {len(statements)} statements on the database?", err=True):
             sys.exit(1)
-        from sqltune.connectors.apply import apply_statements
+        from sqltune.connectors.postgres.apply import apply_statements
 
         apply_statements(dsn, statements, progress=lambda s: click.echo(f"running: {s}", err=True))

@@ -185,7 +185,7 @@ def explain(
       sqltune explain query.sql --dsn postgresql://me@db/shop
       sqltune explain reports/*.sql --dsn "$DATABASE_URL" --analyze --timeout 2min
     """
-    from sqltune.connectors import DatabaseError
+    from sqltune.connectors.errors import DatabaseError
     from sqltune.connectors.postgres import connect
 
     statements = _statements(sql_path, "postgres")

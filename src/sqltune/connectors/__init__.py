@@ -1,14 +1,26 @@
 """Live database access: the only part of sqltune that opens connections.
 
 The core (parsing, schema, rules, engine, reporters) never imports a driver; everything that talks to a
-server lives here, behind :func:`connect`. The errors below are importable without a driver installed, so
-callers can catch them without depending on psycopg. Their messages are scrubbed of passwords: driver
-messages can echo a connection string, and these errors end up in logs and CI output.
+server lives here, behind :func:`connect`:
+
+- :mod:`~sqltune.connectors.errors`: :class:`DatabaseError` and its subclasses, importable without a driver
+  installed (so callers can catch them without psycopg) and scrubbed of passwords; re-exported here;
+- :mod:`~sqltune.connectors.redact`: keeping passwords out of everything sqltune prints, logs or raises;
+- :mod:`~sqltune.connectors.postgres`: the read-only PostgreSQL connection (EXPLAIN, catalog,
+  ``pg_stat_statements``, the index advisor's what-if and validation backends, applying a plan);
+- :mod:`~sqltune.connectors.snowflake`: the read-only Snowflake connection (plans, query history, schema and
+  clustering);
+- :func:`connect`: a PostgreSQL connection, with psycopg loaded only on the first call.
+
+The modules of this package import :mod:`~sqltune.connectors.errors` (never this package itself), so
+this file may import them without a cycle.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+from sqltune.connectors.errors import ConnectionError, DatabaseError, QueryError, QueryTimeout, WorkloadUnavailable
 
 __all__ = [
     "ConnectionError",
@@ -21,35 +33,6 @@ __all__ = [
 
 if TYPE_CHECKING:
     from sqltune.connectors.postgres import PostgresConnection, Timeout
-
-
-class DatabaseError(Exception):
-    """A database operation failed. ``str(error)`` never contains a password.
-
-    ``sqlstate`` is PostgreSQL's five-character error code when the server sent one (``"57014"`` for a
-    cancelled statement), so callers can branch on it without parsing messages.
-    """
-
-    def __init__(self, message: str, *, sqlstate: str | None = None) -> None:
-        super().__init__(message)
-        self.sqlstate = sqlstate
-
-
-class ConnectionError(DatabaseError):  # shadows the builtin (an OSError) inside this package only
-    """The connection could not be made or was lost: bad connection string, unreachable host, auth failure."""
-
-
-class QueryError(DatabaseError):
-    """A statement sqltune sent failed (syntax error in the explained SQL, missing table, permission...)."""
-
-
-class QueryTimeout(QueryError):
-    """A statement ran longer than its ``statement_timeout`` and the server cancelled it."""
-
-
-class WorkloadUnavailable(DatabaseError):
-    """The workload cannot be read here (pg_stat_statements, Snowflake's SNOWFLAKE.ACCOUNT_USAGE); the message
-    says how to enable it."""
 
 
 def connect(

@@ -5,6 +5,12 @@ connection string back, and psycopg may quote the DSN), into CI logs. Everything
 too much: a redaction that also hides a port number is a nuisance, one that misses a password is a leak.
 
 These functions work on malformed input too, because malformed input is exactly what ends up in errors.
+
+- :func:`redact_url`, :func:`redact_dsn`: a URL or libpq connection string with its passwords masked;
+- :func:`find_secrets`: the password values written in one (:data:`SECRET_KEYS`);
+- :func:`redact_text`: free text (an error message) scrubbed of those and of every known secret.
+
+Both engines' connectors scrub their errors with :func:`redact_text`.
 """
 
 from __future__ import annotations

@@ -5,6 +5,14 @@ statements by total time). With a live PostgreSQL connection, costs come from it
 (hypothetical indexes in sqltune's session only) or, without HypoPG, from real indexes built inside a
 rolled-back transaction (only when ``backend="real"`` is asked for); without a connection, from sqltune's cost
 model over schema statistics, and the plan says its costs are estimates.
+
+- :func:`advise_indexes`: the plan: candidates, selection under a budget, optional runtime validation,
+  index hygiene;
+- :func:`load_workload`: the workload's queries from SQL or ``pg_stat_statements``;
+- :func:`parse_size`: a budget such as ``"500MB"`` in bytes.
+
+The connection is only used through :class:`~sqltune.indexes.ports.AdvisorConnection` (its what-if backend,
+its runtime validation): the advisor never imports a connector.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from sqltune.graph import QueryGraph
 from sqltune.indexes.candidates import generate_candidates
 from sqltune.indexes.model import IndexSpec, WorkloadQuery
 from sqltune.indexes.plan import IndexPlan, RuntimeCheck, build_plan
+from sqltune.indexes.ports import AdvisorConnection
 from sqltune.indexes.selection import Selection, select_indexes
 from sqltune.indexes.whatif import CostEvaluator, WhatIfBackend
 from sqltune.schema import Schema, fold
@@ -74,22 +83,23 @@ def load_workload(
     *,
     schema: Schema | None = None,
     dialect: str | None = "postgres",
-    connection: Any = None,
+    connection: AdvisorConnection | None = None,
     limit: int = 100,
 ) -> list[WorkloadQuery]:
     """Workload queries from SQL text, files/directories/globs, or ``"pg_stat_statements"`` (needs a
-    :class:`~sqltune.connectors.postgres.PostgresConnection`; weights are total execution time)."""
+    connection such as :class:`~sqltune.connectors.postgres.PostgresConnection`; weights are total execution
+    time)."""
     schema = schema or Schema()
     queries: list[WorkloadQuery] = []
     if source == "pg_stat_statements":
         if connection is None:
             raise ValueError("the pg_stat_statements workload needs a database connection (--dsn)")
-        for number, statement in enumerate(connection.statements(limit=limit), 1):
-            for parsed in parse_source(Source(f"pg_stat_statements#{number}", statement.query), dialect):
+        for number, recorded in enumerate(connection.statements(limit=limit), 1):
+            for parsed in parse_source(Source(f"pg_stat_statements#{number}", recorded.query), dialect):
                 if parsed.expression is not None and isinstance(parsed.expression, (exp.Query, *_WRITES)):
-                    rows = statement.rows / statement.calls if statement.calls else 0.0
-                    weight = statement.total_time_ms
-                    queries.append(_query(f"pgss{number}", statement.query, parsed.expression, schema, weight, rows))
+                    rows = recorded.rows / recorded.calls if recorded.calls else 0.0
+                    weight = recorded.total_time_ms
+                    queries.append(_query(f"pgss{number}", recorded.query, parsed.expression, schema, weight, rows))
         return queries
     if isinstance(source, str) and ("\n" in source or ";" in source or source.lstrip().upper().startswith("SELECT")):
         sources: list[Source | InputProblem] = [Source("<workload>", source)]
@@ -111,16 +121,12 @@ def load_workload(
     return queries
 
 
-def _backend(kind: str, connection: Any, schema: Schema) -> WhatIfBackend:
+def _backend(kind: str, connection: AdvisorConnection | None, schema: Schema) -> WhatIfBackend:
     if connection is None or kind == "estimate":
         from sqltune.indexes.costmodel import CostModelBackend
 
         return CostModelBackend(schema)
-    from sqltune.connectors.whatif import HypoPGBackend, RealIndexBackend
-
-    if kind == "real":
-        return RealIndexBackend(connection)
-    return HypoPGBackend(connection)
+    return connection.what_if_backend("real" if kind == "real" else "hypopg")
 
 
 def _select(
@@ -132,7 +138,7 @@ def _select(
 
 def advise_indexes(
     workload: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | Sequence[WorkloadQuery],
-    connection: Any = None,
+    connection: AdvisorConnection | None = None,
     *,
     schema: Schema | None = None,
     budget: str | float | None = None,
@@ -219,7 +225,7 @@ def _all_queries(items: Sequence[object]) -> bool:
 
 
 def _validate(
-    connection: Any,
+    connection: AdvisorConnection,
     queries: Sequence[WorkloadQuery],
     selection: Selection,
     evaluator: CostEvaluator,
@@ -230,11 +236,9 @@ def _validate(
     Among the new indexes the regressed queries' real plans read, the one that buys least elsewhere (by the
     what-if costs) is blamed.
     """
-    from sqltune.connectors.validate import measure_regressions
-
     if not selection.indexes:
         return [], None
-    checks = measure_regressions(connection, queries, selection.indexes, timeout_s=timeout_s)
+    checks = connection.measure_regressions(queries, selection.indexes, timeout_s=timeout_s)
     suspects = {index for check in checks if check.regressed for index in check.uses}
     if not suspects:
         return checks, None
@@ -247,7 +251,7 @@ def _validate(
 
 
 def _hygiene(
-    schema: Schema, connection: Any, queries: Sequence[WorkloadQuery], planned: Sequence[IndexSpec]
+    schema: Schema, connection: AdvisorConnection | None, queries: Sequence[WorkloadQuery], planned: Sequence[IndexSpec]
 ) -> list[Any]:
     """Hygiene advice for the tables the workload reads or writes (the plan is about them), without
     repeating an index the plan already creates."""

@@ -2,10 +2,10 @@
 
 Backends (:class:`WhatIfBackend`):
 
-- HypoPG on PostgreSQL (``sqltune.connectors.whatif.HypoPGBackend``): hypothetical indexes in sqltune's own
-  session, the real planner's estimates;
-- real indexes inside a transaction that is rolled back (``sqltune.connectors.whatif.RealIndexBackend``),
-  for small or embedded databases without HypoPG;
+- HypoPG on PostgreSQL (``sqltune.connectors.postgres.whatif.HypoPGBackend``): hypothetical indexes in
+  sqltune's own session, the real planner's estimates;
+- real indexes inside a transaction that is rolled back
+  (``sqltune.connectors.postgres.whatif.RealIndexBackend``), for small or embedded databases without HypoPG;
 - an offline cost model from schema statistics (:class:`sqltune.indexes.costmodel.CostModelBackend`) when no
   database is at hand — its answers are labelled as estimates.
 

@@ -14,14 +14,16 @@ databases sqltune may load (development copies, benchmarks), and runs only when 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
-from sqltune.connectors.postgres import PostgresConnection
-from sqltune.connectors.whatif import plan_index_names
+from sqltune.connectors.postgres.whatif import plan_index_names
 from sqltune.indexes.model import IndexSpec, WorkloadQuery
 from sqltune.indexes.plan import RuntimeCheck
+
+if TYPE_CHECKING:  # the connection offers this as a method: a runtime import would run back to it
+    from sqltune.connectors.postgres.connection import PostgresConnection
 
 __all__ = ["measure_regressions"]
 

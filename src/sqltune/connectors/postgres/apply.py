@@ -13,8 +13,9 @@ from typing import Any
 
 import psycopg
 
-from sqltune.connectors import QueryError
-from sqltune.connectors.postgres import resolve_target, timeout_ms
+from sqltune.connectors.errors import QueryError
+from sqltune.connectors.postgres.connection import resolve_target
+from sqltune.connectors.postgres.safety import timeout_ms
 from sqltune.connectors.redact import redact_text
 
 __all__ = ["apply_statements"]

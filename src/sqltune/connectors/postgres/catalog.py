@@ -1,4 +1,10 @@
-"""Read a :class:`~sqltune.schema.Schema` with statistics straight from PostgreSQL's catalog.
+"""PostgreSQL's catalog: the :class:`~sqltune.schema.Schema` with statistics, planner settings, counter resets.
+
+- :func:`load_schema`: tables, columns, keys, indexes and ``pg_stats`` of the wanted schemas;
+- :func:`absolute_distinct`: ``pg_stats.n_distinct`` as a count;
+- :func:`stats_reset`: since when the usage counters (index scans, sequential scans) count;
+- :data:`PLANNER_SETTINGS` and :func:`planner_settings`: the settings plans and their costs depend on;
+- :class:`Cursor`: the slice of a DB-API cursor all of these use.
 
 Why not SQLAlchemy reflection (:meth:`Schema.from_sqlalchemy`)? It issues several queries per table, and
 it knows nothing of what the planner knows: row counts, pages, ``pg_stats`` distributions, index sizes and
@@ -17,10 +23,9 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Protocol
 
-from sqltune.schema.ddl import normalise_type
-from sqltune.schema.model import Column, ColumnStats, ForeignKey, Index, Schema, Table, TableStats
+from sqltune.schema import Column, ColumnStats, ForeignKey, Index, Schema, Table, TableStats, normalise_type
 
-__all__ = ["Cursor", "absolute_distinct", "load_schema", "stats_reset"]
+__all__ = ["PLANNER_SETTINGS", "Cursor", "absolute_distinct", "load_schema", "planner_settings", "stats_reset"]
 
 
 class Cursor(Protocol):
@@ -29,6 +34,42 @@ class Cursor(Protocol):
     def execute(self, query: Any, params: Any = ..., /) -> Any: ...
 
     def fetchall(self) -> list[Any]: ...
+
+
+#: Settings that change plans or their costs; :func:`planner_settings` reads these and every ``enable_*``
+#: switch.
+PLANNER_SETTINGS = (
+    "work_mem",
+    "hash_mem_multiplier",
+    "maintenance_work_mem",
+    "shared_buffers",
+    "effective_cache_size",
+    "effective_io_concurrency",
+    "random_page_cost",
+    "seq_page_cost",
+    "cpu_tuple_cost",
+    "cpu_index_tuple_cost",
+    "cpu_operator_cost",
+    "parallel_setup_cost",
+    "parallel_tuple_cost",
+    "min_parallel_table_scan_size",
+    "min_parallel_index_scan_size",
+    "max_parallel_workers_per_gather",
+    "max_parallel_workers",
+    "max_worker_processes",
+    "jit",
+    "jit_above_cost",
+    "jit_inline_above_cost",
+    "jit_optimize_above_cost",
+    "default_statistics_target",
+    "join_collapse_limit",
+    "from_collapse_limit",
+    "geqo",
+    "geqo_threshold",
+    "plan_cache_mode",
+    "constraint_exclusion",
+    "track_io_timing",
+)
 
 
 # Schemas sqltune never reports on when asked for "all schemas".
@@ -222,6 +263,16 @@ def stats_reset(cursor: Cursor) -> datetime | None:
     rows = cursor.fetchall()
     value = rows[0][0] if rows else None
     return value if isinstance(value, datetime) else None
+
+
+def planner_settings(cursor: Cursor) -> dict[str, str]:
+    """:data:`PLANNER_SETTINGS` and every ``enable_*`` switch as ``SHOW`` prints them."""
+    cursor.execute(
+        "SELECT name, current_setting(name) FROM pg_catalog.pg_settings"
+        " WHERE name = ANY(%s) OR name ~ '^enable_' ORDER BY name",
+        [list(PLANNER_SETTINGS)],
+    )
+    return {str(name): str(value) for name, value in cursor.fetchall()}
 
 
 def _namespace_filter(schemas: Iterable[str] | None) -> tuple[str, list[Any]]:

@@ -3,18 +3,23 @@
 Linting files finds what *could* be slow; the workload says what *is* expensive: the statements with the
 largest total execution time are where an index or a rewrite pays. ``pg_stat_statements`` normalises
 constants to ``$1``-style parameters, so the texts can be explained with a generic plan
-(:meth:`sqltune.connectors.postgres.PostgresConnection.explain` handles that).
+(:meth:`PostgresConnection.explain <sqltune.connectors.postgres.PostgresConnection.explain>` handles that).
 
 The extension must be preloaded (``shared_preload_libraries``, which needs a restart) *and* created in the
 database; :class:`WorkloadUnavailable` says which of the two is missing.
+
+- :class:`WorkloadStatement`: one normalised statement and its cumulated cost;
+- :func:`extension_schema`: where the extension was created, if it was;
+- :func:`read_statements`: the statements, most total execution time first;
+- :func:`unavailable` and :data:`ENABLE_HINT`: the error naming the missing step.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqltune.connectors import WorkloadUnavailable
-from sqltune.connectors.catalog import Cursor
+from sqltune.connectors.errors import WorkloadUnavailable
+from sqltune.connectors.postgres.catalog import Cursor
 
 __all__ = ["ENABLE_HINT", "WorkloadStatement", "extension_schema", "read_statements", "unavailable"]
 

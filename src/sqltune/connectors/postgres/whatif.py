@@ -9,6 +9,11 @@ Both implement :class:`sqltune.indexes.whatif.WhatIfBackend`. Neither leaves any
   embedded databases without HypoPG. ``CREATE INDEX`` locks the table against writes until the rollback, so
   it is meant for development copies, not production.
 
+:func:`plan_cost` and :func:`plan_index_names` read an ``EXPLAIN (FORMAT JSON)`` plan's total cost and the
+indexes it reads (the runtime validation in :mod:`~sqltune.connectors.postgres.validate` uses them too).
+The connection hands these backends out: :meth:`PostgresConnection.what_if_backend
+<sqltune.connectors.postgres.PostgresConnection.what_if_backend>`.
+
 Every statement runs under the connection's statement timeout.
 """
 
@@ -16,12 +21,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqltune.connectors import DatabaseError
-from sqltune.connectors.postgres import PostgresConnection
+from sqltune.connectors.errors import DatabaseError
 from sqltune.indexes.model import IndexSpec, WorkloadQuery
 from sqltune.indexes.whatif import Evaluation
+
+if TYPE_CHECKING:  # the connection builds these backends: a runtime import would run back to it
+    from sqltune.connectors.postgres.connection import PostgresConnection
 
 __all__ = ["HypoPGBackend", "RealIndexBackend", "plan_cost", "plan_index_names"]
 

@@ -1,0 +1,264 @@
+"""The read-only Snowflake connection: lifecycle, plans and operator statistics, and how one is opened.
+
+- :class:`SnowflakeConnection`: every statement goes through its one runner (checked read-only, time-limited,
+  errors scrubbed, see :mod:`~sqltune.connectors.snowflake.safety`). It answers ``EXPLAIN USING JSON`` and
+  ``GET_QUERY_OPERATOR_STATS`` itself; the workload comes from :mod:`~sqltune.connectors.snowflake.history`,
+  the schema and clustering from :mod:`~sqltune.connectors.snowflake.catalog`;
+- :func:`connect`: open a connection, or wrap an open ``snowflake.connector`` one, with sqltune's session
+  parameters (``STATEMENT_TIMEOUT_IN_SECONDS``, ``QUERY_TAG``).
+
+The driver is looked up as ``snowflake.connector.connect`` at call time, which is what lets the tests
+substitute fakesnow.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any
+
+import snowflake.connector
+from snowflake.connector import errors as sf_errors
+
+from sqltune.connectors.errors import ConnectionError, QueryError
+from sqltune.connectors.snowflake.catalog import clustering_information, load_schema
+from sqltune.connectors.snowflake.history import SnowflakeStatement, query_history
+from sqltune.connectors.snowflake.safety import (
+    QUERY_TAG,
+    SECRET_OPTIONS,
+    check_read_only,
+    one_statement,
+    timeout_seconds,
+    translate,
+    variant,
+)
+from sqltune.schema import Schema
+
+__all__ = ["SnowflakeConnection", "connect"]
+
+# Snowflake query ids are UUIDs: 01b2c3d4-0001-8a5e-0000-00012f6e41a9.
+_QUERY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+
+
+class SnowflakeConnection:
+    """A connection opened by :func:`connect`. Use it as a context manager, or call :meth:`close`.
+
+    A connection sqltune opened is closed by :meth:`close`; one passed in with ``connection=`` belongs to
+    the caller and is left open.
+    """
+
+    def __init__(self, connection: Any, *, timeout_s: int, secrets: Sequence[str], display: str, owned: bool) -> None:
+        self._connection = connection
+        self._timeout_s = timeout_s
+        self._secrets = tuple(secrets)
+        self._display = display
+        self._owned = owned
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+    def __enter__(self) -> SnowflakeConnection:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._owned and not self.closed:
+            with self._errors():
+                self._connection.close()
+
+    @property
+    def closed(self) -> bool:
+        is_closed = getattr(self._connection, "is_closed", None)
+        return bool(is_closed()) if callable(is_closed) else False
+
+    @property
+    def timeout_s(self) -> int:
+        """The statement timeout in seconds, set on the session and passed with every statement."""
+        return self._timeout_s
+
+    def __repr__(self) -> str:
+        return f"<SnowflakeConnection {self._display}{' closed' if self.closed else ''}>"
+
+    # -- EXPLAIN and operator statistics ----------------------------------------------------------------
+    def explain(self, sql: str) -> dict[str, Any]:
+        """The plan of one statement, as ``EXPLAIN USING JSON`` returns it: ``{"GlobalStats": {...},
+        "Operations": [[operator, ...], ...]}`` (one list of operators per step).
+
+        The statement is compiled, never executed, so this needs no running warehouse and changes nothing,
+        whatever the statement is. ``ValueError`` unless ``sql`` is exactly one statement.
+        """
+        statement = one_statement(sql)
+        rows = self._rows(f"EXPLAIN USING JSON {statement}")
+        content = next(iter(rows[0].values()), None) if rows else None
+        plan = variant(content)
+        if not isinstance(plan, dict) or "Operations" not in plan:
+            raise QueryError("EXPLAIN USING JSON did not return a JSON plan with an 'Operations' list")
+        return plan
+
+    def operator_stats(self, query_id: str) -> list[dict[str, Any]]:
+        """Per-operator statistics of a finished query (run in the last 14 days), one dict per operator,
+        with lower-case keys (``query_id``, ``step_id``, ``operator_id``, ``parent_operators``,
+        ``operator_type``, ``operator_statistics``, ``execution_time_breakdown``, ``operator_attributes``)
+        and the VARIANT columns decoded.
+
+        Needs OPERATE or MONITOR on the warehouse that ran the query.
+        """
+        if not isinstance(query_id, str) or not _QUERY_ID.match(query_id.strip()):
+            raise ValueError(
+                f"invalid Snowflake query id {query_id!r}: expected a UUID like 01b2c3d4-0001-8a5e-0000-00012f6e41a9"
+            )
+        rows = self._rows("SELECT * FROM TABLE(GET_QUERY_OPERATOR_STATS(%s))", [query_id.strip()])
+        return [{key: variant(value) for key, value in row.items()} for row in rows]
+
+    # -- the workload ---------------------------------------------------------------------------------
+    def query_history(
+        self, days: int = 7, limit: int = 50, warehouse: str | None = None, min_elapsed_ms: float = 0
+    ) -> list[SnowflakeStatement]:
+        """The statements that took the most elapsed time in the last ``days`` days, most first.
+
+        Runs are grouped by ``QUERY_PARAMETERIZED_HASH``; only successful queries, DML and loads count
+        (not SHOW, DESCRIBE, DDL or sqltune's own statements, tagged ``QUERY_TAG = 'sqltune'``).
+        ``warehouse`` keeps one warehouse's runs; ``min_elapsed_ms`` leaves out statements whose runs
+        together took less. ACCOUNT_USAGE lags behind by up to 45 minutes and keeps 365 days.
+
+        Raises :class:`~sqltune.connectors.WorkloadUnavailable` when ACCOUNT_USAGE cannot be read, saying
+        which grant is missing.
+        """
+        return query_history(self._rows, days=days, limit=limit, warehouse=warehouse, min_elapsed_ms=min_elapsed_ms)
+
+    # -- clustering -----------------------------------------------------------------------------------
+    def clustering_information(self, table: str, columns: Sequence[str] | None = None) -> dict[str, Any]:
+        """``SYSTEM$CLUSTERING_INFORMATION`` of ``table`` (``db.schema.table``, or a name the session's
+        database and schema resolve), parsed: ``cluster_by_keys``, ``total_partition_count``,
+        ``average_overlaps``, ``average_depth``, ``partition_depth_histogram``, and ``notes`` /
+        ``clustering_errors`` when Snowflake has any.
+
+        ``columns`` (names or expressions) measures clustering by them instead of the table's clustering
+        key, which is how to evaluate a key before defining it; a table without a clustering key needs it.
+        """
+        return clustering_information(self._rows, table, columns)
+
+    # -- the schema -----------------------------------------------------------------------------------
+    def schema(self, database: str | None = None, schema: str | None = None) -> Schema:
+        """Tables of ``database`` (default: the session's) in ``schema`` (default: all but
+        INFORMATION_SCHEMA), with columns, declared keys, row counts, bytes and clustering keys.
+
+        Tables are named as Snowflake stores them (upper case unless created quoted), in namespace
+        ``DATABASE.SCHEMA``; lookups in :class:`~sqltune.schema.Schema` ignore case. A clustering key
+        becomes an :class:`~sqltune.schema.Index` with ``method="clustering"`` named
+        ``<table>_clustering_key`` (its expressions as columns): Snowflake has no indexes, and the
+        clustering key is the physical order that pruning works with. Views are left out.
+        """
+        return load_schema(self._rows, database, schema)
+
+    # -- running statements ---------------------------------------------------------------------------
+    def _rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run one read-only statement; rows as dicts keyed by lower-case column name."""
+        check_read_only(sql)
+        with self._errors():
+            cursor = self._connection.cursor()
+            try:
+                cursor.execute(sql, params, timeout=self._timeout_s, num_statements=1)
+                names = [str(column[0]).lower() for column in cursor.description or ()]
+                return [dict(zip(names, row, strict=False)) for row in cursor.fetchall()] if names else []
+            finally:
+                cursor.close()
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sf_errors.Error as error:
+            raise translate(error, self._secrets) from None
+
+
+# -- connecting ---------------------------------------------------------------------------------------------
+def _display(account: Any, database: Any, schema: Any, warehouse: Any) -> str:
+    where = ".".join(str(part) for part in (database, schema) if part) or "-"
+    return f"{account or '?'}/{where}" + (f" warehouse={warehouse}" if warehouse else "")
+
+
+def connect(
+    account: str | None = None,
+    user: str | None = None,
+    password: str | None = None,
+    *,
+    authenticator: str | None = None,
+    warehouse: str | None = None,
+    role: str | None = None,
+    database: str | None = None,
+    schema: str | None = None,
+    connection: Any = None,
+    statement_timeout_s: float = 120,
+    login_timeout_s: float = 60,
+    **options: Any,
+) -> SnowflakeConnection:
+    """Open a read-only Snowflake connection, or wrap an open ``snowflake.connector`` connection.
+
+    ``authenticator`` is the connector's (``"externalbrowser"``, ``"SNOWFLAKE_JWT"`` with
+    ``private_key_file=``, ``"oauth"`` with ``token=``, ...); further ``options`` go to
+    ``snowflake.connector.connect`` unchanged (``host``, ``private_key_file``, ``connection_name``...).
+
+    The session gets ``STATEMENT_TIMEOUT_IN_SECONDS = statement_timeout_s`` and ``QUERY_TAG = 'sqltune'``:
+    as session parameters of a new connection, or by ``ALTER SESSION SET`` on a connection passed in
+    (which is then the caller's to close). Raises :class:`~sqltune.connectors.ConnectionError` with a
+    message free of secrets.
+    """
+    timeout_s = timeout_seconds(statement_timeout_s, "statement_timeout_s")
+    secrets = [str(v) for k, v in options.items() if k in SECRET_OPTIONS and isinstance(v, str) and v]
+    if password:
+        secrets.insert(0, password)
+    if connection is not None:
+        given = [name for name, value in (("account", account), ("user", user), ("password", password)) if value]
+        if given or options:
+            raise ValueError(
+                f"pass either connection= or connection settings, not both (got {', '.join(given or options)})"
+            )
+        if not callable(getattr(connection, "cursor", None)):
+            raise TypeError(
+                f"connection= must be an open snowflake.connector connection; got {type(connection).__name__}"
+            )
+        wrapped = SnowflakeConnection(
+            connection,
+            timeout_s=timeout_s,
+            secrets=secrets,
+            display=_display(
+                getattr(connection, "account", None),
+                getattr(connection, "database", None),
+                getattr(connection, "schema", None),
+                getattr(connection, "warehouse", None),
+            ),
+            owned=False,
+        )
+        wrapped._rows(f"ALTER SESSION SET STATEMENT_TIMEOUT_IN_SECONDS = {timeout_s}")
+        wrapped._rows(f"ALTER SESSION SET QUERY_TAG = '{QUERY_TAG}'")
+        return wrapped
+    if not account and "connection_name" not in options and "host" not in options:
+        raise ValueError("account= is required (the account identifier, like 'myorg-myaccount'), or pass connection=")
+    settings: dict[str, Any] = {
+        "account": account,
+        "user": user,
+        "password": password,
+        "authenticator": authenticator,
+        "warehouse": warehouse,
+        "role": role,
+        "database": database,
+        "schema": schema,
+    }
+    settings = {key: value for key, value in settings.items() if value is not None}
+    settings.update(options)
+    parameters = dict(settings.pop("session_parameters", None) or {})
+    parameters.update({"STATEMENT_TIMEOUT_IN_SECONDS": timeout_s, "QUERY_TAG": QUERY_TAG})
+    settings["session_parameters"] = parameters
+    settings.setdefault("login_timeout", timeout_seconds(login_timeout_s, "login_timeout_s"))
+    display = _display(account or options.get("connection_name") or options.get("host"), database, schema, warehouse)
+    try:
+        raw = snowflake.connector.connect(**settings)
+    except sf_errors.Error as error:
+        detail = translate(error, secrets, connecting=True)
+        raise ConnectionError(f"cannot connect to Snowflake {display}: {detail}", sqlstate=detail.sqlstate) from None
+    return SnowflakeConnection(raw, timeout_s=timeout_s, secrets=secrets, display=display, owned=True)
