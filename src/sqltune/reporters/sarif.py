@@ -10,7 +10,8 @@ Shape choices, each for what code scanning does with it:
   code points (``columnKind``).
 - ``partialFingerprints`` hash the rule, the path and the normalised statement text plus an occurrence index
   (:func:`sqltune.linter.baseline.fingerprints`): an alert survives lines being added above it.
-- Inputs that could not be read are ``toolExecutionNotifications``; ``executionSuccessful`` is false then.
+- Problems are ``toolExecutionNotifications`` with their kind (``input``: unreadable input; ``crash``: a rule of
+  ours raised, with ``associatedRule`` and the ``exception``); ``executionSuccessful`` is false then.
 """
 
 from __future__ import annotations
@@ -145,13 +146,17 @@ def _notification(report: Report, root: str) -> list[dict[str, Any]]:
         location: dict[str, Any] = {"artifactLocation": _artifact(problem.path, root)}
         if problem.line > 0:
             location["region"] = {"startLine": problem.line, "startColumn": max(problem.column, 1)}
-        notifications.append(
-            {
-                "level": "error" if problem.fatal else "note",
-                "message": {"text": problem.message},
-                "locations": [{"physicalLocation": location}],
-            }
-        )
+        notification: dict[str, Any] = {
+            "level": "error" if problem.fatal else "note",
+            "message": {"text": problem.message},
+            "locations": [{"physicalLocation": location}],
+            "properties": {"kind": str(problem.kind)},
+        }
+        if problem.code:  # the rule that crashed or ran out of time
+            notification["associatedRule"] = {"id": problem.code}
+        if problem.exception:
+            notification["exception"] = {"kind": problem.exception, "message": problem.message}
+        notifications.append(notification)
     return notifications
 
 
