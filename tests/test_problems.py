@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
@@ -19,6 +20,7 @@ from sqltune.cli import main
 from sqltune.core.source import InputProblem, Problem, ProblemKind
 
 SRC = Path(__file__).resolve().parent.parent / "src"
+SARIF_SCHEMA = Path(__file__).resolve().parent / "fixtures" / "sarif-schema-2.1.0.json"
 
 PLUGIN = '''
 from sqltune.core.findings import Severity
@@ -101,7 +103,9 @@ def test_sarif_carries_the_crash_as_a_tool_notification(plugin: dict[str, str], 
     query.write_text("SELECT 1;\nSELECT a FROM t WHERE a = 1;\n")
     done = sqltune(plugin, "lint", str(query), "--select", "XT001", "--format", "sarif", cwd=tmp_path)
     assert done.returncode == 2
-    invocation = json.loads(done.stdout)["runs"][0]["invocations"][0]
+    log = json.loads(done.stdout)
+    jsonschema.validate(log, json.loads(SARIF_SCHEMA.read_text(encoding="utf-8")))
+    invocation = log["runs"][0]["invocations"][0]
     assert invocation["executionSuccessful"] is False
     [note] = invocation["toolExecutionNotifications"]
     assert note["level"] == "error" and note["associatedRule"] == {"id": "XT001"}

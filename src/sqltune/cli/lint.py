@@ -205,8 +205,9 @@ def lint(
 
 
 def _rules_run(config: Config, report: Report) -> dict[str, RuleMeta]:
-    """Metadata of the rules this run selected (SARIF lists them as the tool's rules), plus any that fired."""
-    metas = rule_metas()
+    """Metadata of the rules this run selected (SARIF lists them as the tool's rules), plus any that fired.
+    Plan rules are in the catalogue but never run on SQL files, so they are not listed."""
+    metas = {code: meta for code, meta in rule_metas().items() if meta.category != "plan"}
     codes = resolve_selection(config.select, metas) - resolve_selection(config.ignore, metas)
     codes |= {finding.code for finding in report.findings if finding.code in metas}
     return {code: metas[code] for code in sorted(codes)}
