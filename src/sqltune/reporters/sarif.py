@@ -79,7 +79,10 @@ def _rule(meta: RuleMeta, fired: bool) -> dict[str, Any]:
         },
     }
     if fired:
-        descriptor["help"] = {"text": f"{meta.summary} See `sqltune rule {meta.code}`.", "markdown": _help_markdown(meta)}
+        descriptor["help"] = {
+            "text": f"{meta.summary} See `sqltune rule {meta.code}`.",
+            "markdown": _help_markdown(meta),
+        }
     return descriptor
 
 
