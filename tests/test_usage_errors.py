@@ -25,7 +25,8 @@ def run(*args: str) -> tuple[int, str, str]:
 @pytest.mark.parametrize("command", ["lint", "baseline create"])
 def test_an_empty_directory_is_a_usage_error_naming_it(tmp_path: Path, command: str) -> None:
     (tmp_path / "empty").mkdir()
-    code, out, err = run(*command.split(), str(tmp_path / "empty"), "--no-cache")
+    written = ["-o", str(tmp_path / "baseline.json")] if command.startswith("baseline") else []
+    code, out, err = run(*command.split(), str(tmp_path / "empty"), "--no-cache", *written)
     assert (code, out) == (2, "")
     assert err == f"sqltune: error: {tmp_path / 'empty'}: no SQL files (*.sql) in this directory\n"
 
@@ -49,7 +50,7 @@ def test_an_empty_directory_beside_a_good_file_is_reported_and_the_file_linted(t
     "args",
     [
         ["lint", QUERY, "--no-cache"],
-        ["baseline", "create", QUERY, "--no-cache"],
+        ["baseline", "create", QUERY, "--no-cache", "-o", "/nonexistent/never-written.json"],
         ["fix", QUERY],
         ["plan", PLAN],
         ["explain", QUERY, "--dsn", "postgresql://nobody@127.0.0.1:1/none"],
