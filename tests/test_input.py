@@ -176,7 +176,7 @@ def test_bad_inputs_do_not_hide_the_good_files() -> None:
 def test_read_sources_yields_sources_and_problems_in_order(tree: Path) -> None:
     (tree / "z.sql").write_bytes(b"\x00\x01")
     items = list(read_sources([tree / "a.sql", tree / "z.sql", tree / "missing.sql"]))
-    assert [type(i).__name__ for i in items] == ["Source", "InputProblem", "InputProblem"]
+    assert [type(i).__name__ for i in items] == ["Source", "Problem", "Problem"]  # InputProblem is Problem
 
 
 def test_a_rule_that_raises_becomes_a_problem_and_other_findings_survive() -> None:

@@ -25,11 +25,13 @@ _EXPORTS = {
     "connect": "sqltune.connectors",
     "Finding": "sqltune.core.findings",
     "Fix": "sqltune.core.findings",
+    "InputProblem": "sqltune.core.source",
+    "Problem": "sqltune.core.source",
     "Report": "sqltune.core.findings",
     "Severity": "sqltune.core.findings",
     "ColumnRole": "sqltune.graph",
     "QueryGraph": "sqltune.graph",
-    "rewrite": "sqltune.rewrites",
+    "rewrite": "sqltune.api",
     "Schema": "sqltune.schema",
 }
 
@@ -38,6 +40,8 @@ __all__ = [
     "Config",
     "Finding",
     "Fix",
+    "InputProblem",
+    "Problem",
     "QueryGraph",
     "Report",
     "Schema",
@@ -52,13 +56,13 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from sqltune.api import analyze, lint
+    from sqltune.api import analyze, lint, rewrite
     from sqltune.connectors import connect
     from sqltune.core.config import Config, load_config
     from sqltune.core.findings import Finding, Fix, Report, Severity
+    from sqltune.core.source import InputProblem, Problem
     from sqltune.graph import ColumnRole, QueryGraph
     from sqltune.indexes.advisor import advise_indexes
-    from sqltune.rewrites import rewrite
     from sqltune.schema import Schema
 
 

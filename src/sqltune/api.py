@@ -1,4 +1,7 @@
-"""The Python API: :func:`lint` and :func:`analyze` over SQL text, files, directories or globs.
+"""The Python API: :func:`lint`, :func:`analyze` and :func:`rewrite` over SQL text, files, directories or globs.
+
+Every entry point (these and :func:`sqltune.advise_indexes`) decides "SQL text or a path" with one rule,
+:func:`sqltune.core.source.sources_from`, documented in docs/python-api.md.
 
 >>> report = lint("SELECT * FROM orders WHERE lower(email) = 'a@b.c'", dialect="postgres")
 >>> sorted(report.codes())
@@ -9,7 +12,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -17,29 +19,25 @@ from typing import Any
 
 from sqltune.core.config import Config
 from sqltune.core.findings import Report
-from sqltune.core.source import InputProblem, Source, read_sources
+from sqltune.core.source import STRING_PATH, Problem, Source, SqlOrPaths, sources_from
 from sqltune.graph import QueryGraph
 from sqltune.linter.engine import Linter
+from sqltune.rewrites.engine import RewriteReport, rewrite_source
+from sqltune.rewrites.registry import select_rewrites
 from sqltune.schema import Schema, apply_ddl
 
-__all__ = ["analyze", "lint"]
+__all__ = ["analyze", "lint", "rewrite"]
 
-SqlOrPaths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 SchemaLike = Schema | str | os.PathLike[str] | Mapping[str, Any] | None
 
 
-def _looks_like_path(text: str) -> bool:
-    if "\n" in text or ";" in text:
-        return False
-    return os.path.exists(text) or (glob.has_magic(text) and " " not in text) or text.endswith(".sql")
-
-
-def _sources(sql_or_paths: SqlOrPaths) -> list[Source | InputProblem]:
-    if isinstance(sql_or_paths, str) and not _looks_like_path(sql_or_paths):
-        return [Source.from_string(sql_or_paths)]
-    if isinstance(sql_or_paths, str | os.PathLike):
-        return list(read_sources([sql_or_paths]))
-    return list(read_sources(sql_or_paths))
+def _readable(sql_or_paths: SqlOrPaths, text_path: str = STRING_PATH) -> list[Source]:
+    """The sources of an entry point that returns no report: what cannot be read raises one line per input."""
+    items = sources_from(sql_or_paths, text_path)
+    problems = [item for item in items if isinstance(item, Problem) and item.fatal]
+    if problems:
+        raise ValueError("; ".join(str(problem) for problem in problems))
+    return [item for item in items if isinstance(item, Source)]
 
 
 def _schema(schema: SchemaLike, dialect: str | None) -> Schema | None:
@@ -61,7 +59,8 @@ def lint(
 ) -> Report:
     """Lint SQL text, or files/directories/globs, and return the :class:`~sqltune.core.findings.Report`.
 
-    A string is read as SQL unless it names an existing path, a glob or a ``.sql`` file. ``schema`` is a
+    Whether a string is SQL or a path is decided by :func:`sqltune.core.source.is_path` (the rule is in
+    docs/python-api.md); inputs that cannot be read are the report's ``problems``. ``schema`` is a
     :class:`~sqltune.schema.Schema`, a path (DDL or JSON snapshot) or a ``{"table": {"column": "type"}}`` mapping.
     """
     base = config or Config()
@@ -70,16 +69,17 @@ def lint(
         select=tuple(select) if select is not None else None,
         ignore=tuple(ignore) if ignore is not None else None,
     )
-    return Linter(config, _schema(schema, config.dialect)).lint_sources(_sources(sql_or_paths))
+    return Linter(config, _schema(schema, config.dialect)).lint_sources(sources_from(sql_or_paths))
 
 
 def analyze(sql_or_paths: SqlOrPaths, *, dialect: str | None = None, schema: SchemaLike = None) -> list[QueryGraph]:
     """A :class:`~sqltune.graph.QueryGraph` for every statement that parses, in file and statement order.
 
-    DDL among the statements informs the graphs of the queries after and before it.
+    DDL among the statements informs the graphs of the queries after and before it. An input that cannot be
+    read (a missing file, a directory without SQL files) raises ``ValueError`` naming it.
     """
     linter = Linter(Config(dialect=dialect, select=("SQ000",)), _schema(schema, dialect))
-    parsed = [linter.parse(s) for s in _sources(sql_or_paths) if isinstance(s, Source)]
+    parsed = [linter.parse(source) for source in _readable(sql_or_paths)]
     full = Schema(linter.schema or ())
     for item in parsed:
         for statement in item.statements:
@@ -90,3 +90,22 @@ def analyze(sql_or_paths: SqlOrPaths, *, dialect: str | None = None, schema: Sch
         for statement in item.statements
         if statement.expression is not None
     ]
+
+
+def rewrite(
+    sql_or_path: SqlOrPaths,
+    dialect: str | None = None,
+    schema: SchemaLike = None,
+    *,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+    unsafe: bool = False,
+    path: str = STRING_PATH,
+) -> RewriteReport:
+    """Rewrite SQL text or one SQL file (see :func:`sqltune.rewrites.rewrite`; the same string-or-path rule as
+    :func:`lint`). ``path`` names SQL text in the report; a file keeps its own path."""
+    sources = _readable(sql_or_path, path)
+    if len(sources) != 1:
+        raise ValueError(f"expected SQL text or one SQL file, found {len(sources)} files")
+    rewrites = select_rewrites(select, ignore)
+    return rewrite_source(sources[0], dialect, _schema(schema, dialect), rewrites=rewrites, unsafe=unsafe)

@@ -59,6 +59,27 @@ def test_sarif_is_valid_and_complete(project: Path) -> None:
     assert region == {"startLine": 3, "startColumn": 23, "endLine": 3, "endColumn": 24}
 
 
+def test_sarif_is_proportionate_to_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TPC-H: 8 findings. Only the rules that ran are listed (no plan rule), the documentation once, as
+    markdown, and only for the rules with results: about 36 KB (226 KB when every rule came with text and
+    markdown help)."""
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(root)
+    args = ["--dialect", "duckdb", "--schema", "fixtures/schemas/tpch.sql", "fixtures/workloads/tpch"]
+    result = run_cli("lint", "--no-cache", "--format", "sarif", *args)
+    log = json.loads(result.stdout)
+    jsonschema.validate(log, json.loads(SARIF_SCHEMA.read_text(encoding="utf-8")))
+    run = log["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert len(run["results"]) == 8 and len(result.stdout.encode()) < 50_000
+    assert not [rule["id"] for rule in rules if rule["id"] >= "SQ3"]  # plan rules never run on SQL files
+    documented = {rule["id"] for rule in rules if "help" in rule}
+    assert documented == {result["ruleId"] for result in run["results"]}
+    for rule in rules:
+        if "help" in rule:
+            assert "## What it does" in rule["help"]["markdown"] and len(rule["help"]["text"]) < 300
+
+
 def test_sarif_fingerprints_survive_moved_lines(project: Path) -> None:
     def prints() -> dict[tuple[str, str], str]:
         run = json.loads(_lint(project, "--format", "sarif")[1])["runs"][0]

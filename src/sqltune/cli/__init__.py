@@ -1,7 +1,7 @@
 """The ``sqltune`` command line. Each command lives in its own module and registers on :data:`main`.
 
-Exit codes: 0 clean, 1 findings at or above ``--fail-on``, 2 usage error or unreadable input. Every error a
-user can cause is one line on stderr, never a traceback.
+Exit codes: 0 clean, 1 findings at or above ``--fail-on``, 2 usage error, unreadable input or a problem of
+sqltune's own (a rule or reporter that crashed). Every error is one line on stderr, never a traceback.
 """
 
 from __future__ import annotations

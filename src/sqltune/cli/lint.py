@@ -4,8 +4,9 @@ The pipeline: read the files (dbt models swapped for their compiled SQL when a m
 every CPU with the cache (:mod:`sqltune.linter.parallel`), map dbt findings back to the model files, hide findings the
 baseline knows and, with ``--diff``, findings on unchanged lines; then report in the chosen format.
 
-Exit codes: 0 clean, 1 findings at or above ``--fail-on`` (unless ``--exit-zero``), 2 usage error or an
-unreadable input.
+Exit codes: 0 clean, 1 findings at or above ``--fail-on`` (unless ``--exit-zero``), 2 a usage error, an
+input that yields no SQL (a missing path, a directory or glob without ``*.sql`` files), an unreadable input, or
+a problem of our own (a rule or reporter that crashed): the report is then incomplete.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqltune import __version__
 from sqltune.cli import main, user_errors
 from sqltune.core.config import Config, load_config
 from sqltune.core.findings import Report, Severity
-from sqltune.core.source import InputProblem, Source, read_sources
+from sqltune.core.source import Problem, Source, read_sources
 from sqltune.linter.baseline import Baseline
 from sqltune.linter.cache import default_cache_dir
 from sqltune.linter.changes import changed_lines
@@ -117,8 +118,12 @@ def collect_report(inputs: LintInputs, config: Config) -> Report:
         sources = read_sources(paths)
         if compiled is not None:
             sources = compiled.swap(sources)
+    items = list(sources)
+    if items and not any(isinstance(item, Source) for item in items):
+        # Nothing to lint at all: a usage error naming the inputs, not a summary of 0 files.
+        raise ValueError("; ".join(str(item) for item in items))
     cache_dir = None if inputs.no_cache else default_cache_dir(config.path)
-    report = lint_sources(list(sources), config, jobs=inputs.jobs, cache_dir=cache_dir, stats=inputs.stats)
+    report = lint_sources(items, config, jobs=inputs.jobs, cache_dir=cache_dir, stats=inputs.stats)
     if compiled is not None:
         compiled.restore(report)
     return report
@@ -193,22 +198,23 @@ def lint(
         with open(output_path, "w", encoding="utf-8") as handle:
             handle.write(rendered)
     _report_problems(report.problems, shown=output_format == "text" and output_path is None)
-    if any(problem.fatal for problem in report.problems):
+    if report.failed:
         sys.exit(2)
     if not exit_zero and fails(report, config.fail_on):
         sys.exit(1)
 
 
 def _rules_run(config: Config, report: Report) -> dict[str, RuleMeta]:
-    """Metadata of the rules this run selected (SARIF lists them as the tool's rules), plus any that fired."""
-    metas = rule_metas()
+    """Metadata of the rules this run selected (SARIF lists them as the tool's rules), plus any that fired.
+    Plan rules are in the catalogue but never run on SQL files, so they are not listed."""
+    metas = {code: meta for code, meta in rule_metas().items() if meta.category != "plan"}
     codes = resolve_selection(config.select, metas) - resolve_selection(config.ignore, metas)
     codes |= {finding.code for finding in report.findings if finding.code in metas}
     return {code: metas[code] for code in sorted(codes)}
 
 
-def _report_problems(problems: list[InputProblem], shown: bool) -> None:
-    """Unreadable inputs on stderr, unless the text report on stdout already lists them."""
+def _report_problems(problems: list[Problem], shown: bool) -> None:
+    """Problems (unreadable inputs, crashes of ours) on stderr, unless the text report on stdout lists them."""
     if shown:
         return
     for problem in problems:

@@ -6,7 +6,9 @@ file (ANALYZE only with ``--analyze``; always in a transaction that is rolled ba
 
 Exit codes: 0 when no finding is at or above ``--fail-on`` (default ``warning``: an info finding is worth
 reading, not worth failing a build), 1 otherwise, 2 for unreadable input (a malformed or truncated plan, a
-SQL file that does not parse, a database error) with one line on stderr.
+SQL file that does not parse, a database error) with one line on stderr. ``explain`` gives every statement
+that can be explained its plan and each one that cannot (a syntax error, an error from the database) its
+own line on stderr, then exits 2.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from sqltune import __version__
 from sqltune.cli import main, user_errors
 from sqltune.core.findings import Severity
 from sqltune.core.parsing import Statement, parse_source
-from sqltune.core.source import Source
+from sqltune.core.source import Problem, Source
 from sqltune.plans import load_plan, parse_plan
-from sqltune.reporters.base import ReportOptions
+from sqltune.reporters.base import ReportOptions, guarded
 from sqltune.reporters.plan_json import render_plan_json
 from sqltune.reporters.plan_text import render_plan_text
 from sqltune.rules.plan import PlanReport, analyze_plan, plan_rules
@@ -69,15 +71,24 @@ def _selection(select: tuple[str, ...]) -> set[str] | None:
     return resolve_selection(items, rules)
 
 
-def _emit(reports: Sequence[PlanReport], output_format: str, color: bool | None, fail_on: str) -> None:
+def _emit(
+    reports: Sequence[PlanReport],
+    output_format: str,
+    color: bool | None,
+    fail_on: str,
+    problems: Sequence[Problem] = (),
+) -> None:
+    """Print the reports; each problem (a statement without a plan) is one line on stderr and exit code 2."""
     options = ReportOptions(
         color=sys.stdout.isatty() if color is None else color, tool_version=__version__, environ=dict(os.environ)
     )
     if output_format == "json":
-        click.echo(render_plan_json(reports, options), nl=False)
-    else:
-        click.echo(render_plan_text(reports, options), nl=False)
-    if any(report.problems for report in reports):
+        click.echo(guarded("plan-json", render_plan_json, reports, options, problems), nl=False)
+    elif reports:
+        click.echo(guarded("plan-text", render_plan_text, reports, options), nl=False)
+    for problem in problems:
+        click.echo(f"sqltune: error: {problem}", err=True)
+    if problems or any(report.problems for report in reports):
         sys.exit(2)
     if fail_on != "never":
         threshold = Severity.parse(fail_on)
@@ -87,15 +98,25 @@ def _emit(reports: Sequence[PlanReport], output_format: str, color: bool | None,
 
 def _statements(path: str, dialect: str) -> list[Statement]:
     """The statements of a SQL file that have a plan; a statement that does not parse is an input error."""
+    chosen, problems = _explainable(path, dialect)
+    if problems:
+        raise ValueError(str(problems[0]))
+    return chosen
+
+
+def _explainable(path: str, dialect: str) -> tuple[list[Statement], list[Problem]]:
+    """The statements of a SQL file that have a plan, and one problem per statement that does not parse."""
     source = Source.from_string(sys.stdin.read(), "<stdin>") if path == "-" else _read(path)
     statements = parse_source(source, dialect)
-    for statement in statements:
-        if statement.error is not None:
-            raise ValueError(f"{statement.error.span}: {statement.error.message}")
+    problems = [
+        Problem(source.path, s.error.message, s.error.span.line, s.error.span.column)
+        for s in statements
+        if s.error is not None
+    ]
     chosen = [s for s in statements if s.expression is not None and not _skipped(s)]
-    if not chosen:
+    if not chosen and not problems:
         raise ValueError(f"{path}: expected a query to explain, found no SELECT, INSERT, UPDATE, DELETE or MERGE")
-    return chosen
+    return chosen, problems
 
 
 def _skipped(statement: Statement) -> bool:
@@ -185,26 +206,42 @@ def explain(
       sqltune explain query.sql --dsn postgresql://me@db/shop
       sqltune explain reports/*.sql --dsn "$DATABASE_URL" --analyze --timeout 2min
     """
-    from sqltune.connectors.errors import DatabaseError
+    from sqltune.connectors.errors import ConnectionError, DatabaseError
     from sqltune.connectors.postgres import connect
 
-    statements = _statements(sql_path, "postgres")
+    statements, problems = _explainable(sql_path, "postgres")
     selected = _selection(select)
+    given_schema = Schema.load(schema_path, "postgres") if schema_path else None  # a usage error before connecting
     reports = []
     try:
         with connect(dsn, statement_timeout=timeout) as connection:
             settings = connection.settings()
             settings["server_version_num"] = str(connection.server_version)
-            if schema_path:
-                schema = Schema.load(schema_path, "postgres")
+            if given_schema is not None:
+                schema = given_schema
             else:
                 rows = connection.query("SELECT current_schemas(false)::text")
                 names = str(rows[0][0]).strip("{}").split(",") if rows else ["public"]
                 schema = connection.schema([name.strip('"') for name in names if name])
             for statement in statements:
-                result = connection.explain(statement.text.strip().rstrip(";"), analyze=analyze, timeout=timeout)
-                graph = parse_plan(result.plan_json, "postgres-json", path=f"{sql_path}:{statement.span.line}")
+                # One statement's failure is its own error; the others still get their plans.
+                try:
+                    result = connection.explain(statement.text.strip().rstrip(";"), analyze=analyze, timeout=timeout)
+                    graph = parse_plan(result.plan_json, "postgres-json", path=f"{sql_path}:{statement.span.line}")
+                except (DatabaseError, ValueError) as error:
+                    if isinstance(error, ConnectionError):
+                        raise
+                    problems.append(_statement_problem(statement, error))
+                    continue
                 reports.append(analyze_plan(graph, statement, schema, settings, select=selected))
     except DatabaseError as error:
         raise ValueError(str(error).splitlines()[0] if str(error) else type(error).__name__) from None
-    _emit(reports, output_format, color, fail_on)
+    problems.sort(key=lambda problem: (problem.line, problem.column))
+    _emit(reports, output_format, color, fail_on, problems)
+
+
+def _statement_problem(statement: Statement, error: Exception) -> Problem:
+    """A statement EXPLAIN refused: one line at the statement's position, with the database's first line."""
+    message = str(error).splitlines()[0] if str(error) else type(error).__name__
+    span = statement.span
+    return Problem(span.path, f"statement {statement.index + 1}: {message}", span.line, span.column)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqltune.core.source import InputProblem, Source, Span
+from sqltune.core.source import Problem, ProblemKind, Source, Span
 
 __all__ = ["Finding", "Fix", "Report", "Severity"]
 
@@ -84,11 +84,12 @@ class Finding:
 
 @dataclass(slots=True)
 class Report:
-    """Findings of one run, the sources they point into, and inputs that could not be read."""
+    """Findings of one run, the sources they point into, and the problems: inputs that could not be read and
+    checks of ours that failed (:class:`~sqltune.core.source.Problem`, each with its ``kind``)."""
 
     findings: list[Finding] = field(default_factory=list)
     sources: dict[str, Source] = field(default_factory=dict)
-    problems: list[InputProblem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     statements: int = 0
 
     def __iter__(self) -> Iterator[Finding]:
@@ -109,19 +110,27 @@ class Report:
     def codes(self) -> Counter[str]:
         return Counter(finding.code for finding in self.findings)
 
+    @property
+    def failed(self) -> bool:
+        """Whether a problem makes this run incomplete (exit code 2): unreadable input or a crash of ours."""
+        return any(problem.fatal for problem in self.problems)
+
+    def crashes(self) -> list[Problem]:
+        """The problems that are failures of sqltune's own code (a rule, rewrite or reporter raised)."""
+        return [problem for problem in self.problems if problem.kind is ProblemKind.CRASH]
+
     def worst(self) -> Severity | None:
         return max((finding.severity for finding in self.findings), default=None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "findings": [finding.to_dict() for finding in self.findings],
-            "problems": [
-                {"path": p.path, "line": p.line, "column": p.column, "message": p.message} for p in self.problems
-            ],
+            "problems": [problem.to_dict() for problem in self.problems],
             "summary": {
                 "files": len(self.sources),
                 "statements": self.statements,
                 "findings": len(self.findings),
                 "by_code": dict(sorted(self.codes().items())),
+                "problems": sum(problem.fatal for problem in self.problems),
             },
         }

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqltune.core.parsing import parse_source
-from sqltune.core.source import InputProblem, Source, read_sources
+from sqltune.core.source import InputProblem, Source, sources_from
 from sqltune.core.sqlglot import exp
 from sqltune.graph import QueryGraph
 from sqltune.indexes.candidates import generate_candidates
@@ -101,11 +101,7 @@ def load_workload(
                     weight = recorded.total_time_ms
                     queries.append(_query(f"pgss{number}", recorded.query, parsed.expression, schema, weight, rows))
         return queries
-    if isinstance(source, str) and ("\n" in source or ";" in source or source.lstrip().upper().startswith("SELECT")):
-        sources: list[Source | InputProblem] = [Source("<workload>", source)]
-    else:
-        sources = list(read_sources([source] if isinstance(source, str | os.PathLike) else source))
-    for item in sources:
+    for item in sources_from(source, "<workload>"):  # one rule for "SQL text or a path", as lint()
         if isinstance(item, InputProblem):
             raise ValueError(str(item))
         stem = os.path.splitext(os.path.basename(item.path))[0] if item.path != "<workload>" else "q"

@@ -17,7 +17,7 @@ from typing import Any
 from sqltune.core.config import Config
 from sqltune.core.findings import Finding, Report, Severity
 from sqltune.core.parsing import Statement, parse_source
-from sqltune.core.source import InputProblem, Source, read_sources
+from sqltune.core.source import InputProblem, Problem, ProblemKind, Source, read_sources
 from sqltune.core.sqlglot import exp, get_dialect
 from sqltune.linter.suppress import Suppressions
 from sqltune.rules.base import Rule, SchemaContext, StatementContext, Violation
@@ -157,14 +157,9 @@ class Linter:
 
     def _crashed(self, code: str, statement: Statement, error: Exception) -> None:
         """A rule raised: reported as a problem (exit code 2), never silently skipped."""
-        detail = str(error).splitlines()[0] if str(error) else ""
         self._crashes.append(
-            InputProblem(
-                statement.source.path,
-                f"rule {code} failed on this statement ({type(error).__name__}{': ' + detail if detail else ''}); "
-                "this is a sqltune bug, please report it",
-                statement.span.line,
-                statement.span.column,
+            Problem.crash(
+                "rule", code, error, statement.source.path, statement.span.line, statement.span.column, "this statement"
             )
         )
 
@@ -208,13 +203,7 @@ class Linter:
                         source = report.sources[span.path] if span is not None else parsed[0].source
                         by_path.setdefault(source.path, []).append(self._finding(code, violation, owner, source))
                 except Exception as error:
-                    self._crashes.append(
-                        InputProblem(
-                            parsed[0].source.path,
-                            f"rule {code} failed on the schema ({type(error).__name__}); "
-                            "this is a sqltune bug, please report it",
-                        )
-                    )
+                    self._crashes.append(Problem.crash("rule", code, error, parsed[0].source.path, on="the schema"))
         for item in parsed:
             kept = self._unsuppressed(item, by_path.get(item.source.path, []))
             report.findings.extend(kept)
@@ -261,7 +250,9 @@ class Linter:
             else:
                 item = self.parse(source)
                 if not item.statements:
-                    problems.append(InputProblem(source.path, nothing_to_lint(source.text), fatal=False))
+                    problems.append(
+                        Problem(source.path, nothing_to_lint(source.text), fatal=False, kind=ProblemKind.SKIPPED)
+                    )
                 parsed.append(item)
         report = self.lint_parsed(parsed)
         report.problems.extend(problems)

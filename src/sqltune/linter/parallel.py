@@ -32,7 +32,7 @@ from typing import Any
 
 from sqltune.core.config import Config
 from sqltune.core.findings import Report
-from sqltune.core.source import InputProblem, Source
+from sqltune.core.source import Problem, ProblemKind, Source
 from sqltune.core.sqlglot import exp
 from sqltune.linter.cache import Cache, code_stamp, finding_from_record, finding_to_record, hash_text
 from sqltune.linter.engine import Linter, ParsedSource, fewer_collections, nothing_to_lint
@@ -71,6 +71,8 @@ class _FileResult:
     path: str
     statements: int
     findings: list[dict[str, Any]] = field(default_factory=list)
+    # A rule that crashed (or ran out of time) on the file: reported, and the result is never cached.
+    problems: list[Problem] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"statements": self.statements, "findings": self.findings}
@@ -137,9 +139,13 @@ def _init_worker(config: Config, schema: Schema) -> None:
 
 
 def _lint_one(linter: Linter, path: str, text: str) -> _FileResult:
-    item = linter.parse(Source(path, text))
-    report = linter.lint_parsed([item])
-    return _FileResult(path, len(item.statements), [finding_to_record(f) for f in report.findings])
+    try:
+        item = linter.parse(Source(path, text))
+        report = linter.lint_parsed([item])
+    except Exception as error:  # outside the rules' own guard (parsing, the schema): lose this file only
+        return _FileResult(path, 0, [], [Problem.crash("linting", "", error, path, on="this file")])
+    findings = [finding_to_record(f) for f in report.findings]
+    return _FileResult(path, len(item.statements), findings, list(report.problems))
 
 
 def _lint_chunk(chunk: list[tuple[str, str]]) -> list[_FileResult]:
@@ -183,7 +189,7 @@ def _lint_query_files(
 
 # -- orchestration -----------------------------------------------------------------------------------------
 def lint_sources(
-    sources: Iterable[Source | InputProblem],
+    sources: Iterable[Source | Problem],
     config: Config,
     *,
     jobs: int | None = None,
@@ -207,10 +213,10 @@ def lint_sources(
     cache = Cache(cache_dir, run_salt(config, schema)) if cache_dir is not None else None
     if cache is None:
         linter()  # no cache: validate the configuration (rules, dialect, schema) before reading anything
-    problems: list[InputProblem] = []
+    problems: list[Problem] = []
     files: list[Source] = []
     for item in sources:
-        if isinstance(item, InputProblem):
+        if isinstance(item, Problem):
             problems.append(item)
         elif not config.is_excluded(item.path):
             files.append(item)
@@ -261,6 +267,9 @@ def lint_sources(
         grouped = {item.source.path: _FileResult(item.source.path, len(item.statements)) for item in ddl_items}
         for finding in report.findings:
             grouped[finding.path].findings.append(finding_to_record(finding))
+        for problem in report.problems:
+            owner = grouped.get(problem.path) or next(iter(grouped.values()))
+            owner.problems.append(problem)
         return grouped
 
     schema_all = merged_schema(linter().schema, ddl_items, config.dialect) if misses else Schema()
@@ -271,15 +280,16 @@ def lint_sources(
     if grouped is not None:
         results.update(grouped)
     if cache is not None:
+        # A run that had problems is never stored: the next run must meet the crash again, not a clean file.
         by_path = {source.path: source for source in misses}
-        cache.put_many((file_key(by_path[r.path]), r.to_json()) for r in linted)
-        if grouped is not None:
+        cache.put_many((file_key(by_path[r.path]), r.to_json()) for r in linted if not r.problems)
+        if grouped is not None and not any(r.problems for r in grouped.values()):
             cache.put(group_key, {"files": {path: r.to_json() for path, r in grouped.items()}})
         cache.save()
     return _assemble(files, results, problems)
 
 
-def _assemble(files: list[Source], results: dict[str, _FileResult], problems: list[InputProblem]) -> Report:
+def _assemble(files: list[Source], results: dict[str, _FileResult], problems: list[Problem]) -> Report:
     report = Report()
     empty = []
     for source in files:
@@ -287,8 +297,9 @@ def _assemble(files: list[Source], results: dict[str, _FileResult], problems: li
         report.sources[source.path] = source
         report.statements += result.statements
         report.findings.extend(finding_from_record(record, source.path) for record in result.findings)
-        if result.statements == 0:
-            empty.append(InputProblem(source.path, nothing_to_lint(source.text), fatal=False))
+        report.problems.extend(result.problems)
+        if result.statements == 0 and not result.problems:
+            empty.append(Problem(source.path, nothing_to_lint(source.text), fatal=False, kind=ProblemKind.SKIPPED))
     report.sort()
     report.problems.extend(problems + empty)
     return report

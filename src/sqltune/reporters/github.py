@@ -102,7 +102,7 @@ def render_github(report: Report, rules: Mapping[str, RuleMeta], options: Report
         properties: dict[str, object] = {"file": relative_path(problem.path, root)}
         if problem.line:
             properties.update(line=problem.line, col=problem.column)
-        properties["title"] = "sqltune: unreadable input" if problem.fatal else "sqltune: notice"
+        properties["title"] = f"sqltune: {problem.title}"
         lines.append(_command("error" if problem.fatal else "notice", properties, problem.message))
     ordered = {
         severity: sorted(found, key=lambda f: (f.span.path, f.span.start, f.code))

@@ -67,7 +67,7 @@ def render_junit(report: Report, rules: Mapping[str, RuleMeta], options: ReportO
         shown = relative_path(problem.path, root)
         suite = ET.SubElement(suites, "testsuite", name=shown, tests="1", failures="0", errors="1")
         case = ET.SubElement(suite, "testcase", classname=shown, name="read", file=shown)
-        error = ET.SubElement(case, "error", message=problem.message, type="unreadable input")
+        error = ET.SubElement(case, "error", message=problem.message, type=problem.title)
         error.text = str(problem)
         total += 1
         errors += 1

@@ -16,6 +16,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from sqltune.core.source import Problem
 from sqltune.plans import PlanNode
 from sqltune.reporters.base import ReportOptions
 from sqltune.rules.plan import PlanReport
@@ -69,7 +70,10 @@ def plan_report_dict(report: PlanReport) -> dict[str, Any]:
     return data
 
 
-def render_plan_json(reports: Sequence[PlanReport], options: ReportOptions | None = None) -> str:
+def render_plan_json(
+    reports: Sequence[PlanReport], options: ReportOptions | None = None, problems: Sequence[Problem] = ()
+) -> str:
+    """The reports as one JSON document; ``problems`` are the statements that got no plan (``explain``)."""
     options = options or ReportOptions()
     findings = [finding for report in reports for finding in report.findings]
     by_code: dict[str, int] = {}
@@ -80,4 +84,6 @@ def render_plan_json(reports: Sequence[PlanReport], options: ReportOptions | Non
         "reports": [plan_report_dict(report) for report in reports],
         "summary": {"plans": len(reports), "findings": len(findings), "by_code": dict(sorted(by_code.items()))},
     }
+    if problems:
+        document["problems"] = [problem.to_dict() for problem in problems]
     return json.dumps(document, indent=2, default=str) + "\n"

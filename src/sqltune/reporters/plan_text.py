@@ -114,9 +114,10 @@ _BASIS = {"time": "of runtime", "cost": "of estimated cost"}
 
 def _finding(number: int, report: PlanReport, finding: PlanFinding, options: ReportOptions) -> list[str]:
     label = _paint(f"{finding.code} [{finding.severity}]", _COLORS[finding.severity], options)
-    saving = f"saves ~{finding.saving:.0%} {_BASIS.get(finding.basis or '', '')}".rstrip()
-    if finding.saving is None:
+    if finding.saving is None:  # a plan without timings or costs (Snowflake's EXPLAIN)
         saving = "saving unknown (no timings or costs)"
+    else:
+        saving = f"saves ~{finding.saving:.0%} {_BASIS.get(finding.basis or '', '')}".rstrip()
     lines = [f"{number:>3}. {label} {saving} - {finding.name} at node {finding.node_id} ({finding.node_label})"]
     lines.append(f"     {finding.message}")
     lines.append(f"     fix: {finding.suggestion}")

@@ -2,15 +2,18 @@
 
 Shape choices, each for what code scanning does with it:
 
-- ``tool.driver.rules`` lists every rule in code order, with the catalogue's documentation as ``help`` (text
-  and markdown: what it does, why it matters, an example and what to write instead), so an alert page explains
-  itself; ``ruleIndex`` points into that list and rule ids are the stable codes (``SQ001``).
+- ``tool.driver.rules`` lists the rules that ran (the selected query and design rules; never the plan rules,
+  which lint does not run) in code order; ``ruleIndex`` points into that list and rule ids are the stable codes
+  (``SQ001``). A rule with results carries the catalogue's documentation once, as markdown ``help`` (what it
+  does, why it matters, an example and what to write instead), so an alert page explains itself; the others
+  carry their summary only. 8 findings over the 40 query rules make about 30 KB.
 - Locations are relative to the repository root (``$GITHUB_WORKSPACE`` when set, else the working directory)
   under ``uriBaseId`` ``%SRCROOT%``; regions are 1-based with an exclusive ``endColumn``, counted in Unicode
   code points (``columnKind``).
 - ``partialFingerprints`` hash the rule, the path and the normalised statement text plus an occurrence index
   (:func:`sqltune.linter.baseline.fingerprints`): an alert survives lines being added above it.
-- Inputs that could not be read are ``toolExecutionNotifications``; ``executionSuccessful`` is false then.
+- Problems are ``toolExecutionNotifications`` with their kind (``input``: unreadable input; ``crash``: a rule of
+  ours raised, with ``associatedRule`` and the ``exception``); ``executionSuccessful`` is false then.
 """
 
 from __future__ import annotations
@@ -45,10 +48,6 @@ def report_root(options: ReportOptions) -> str:
     return options.environ.get("GITHUB_WORKSPACE") or os.getcwd()
 
 
-def _text(*parts: str) -> str:
-    return "\n\n".join(part.strip() for part in parts if part and part.strip())
-
-
 def _help_markdown(meta: RuleMeta) -> str:
     sections = [f"**{meta.code} {meta.name}** ({meta.category}): {meta.summary}"]
     if meta.what.strip():
@@ -62,28 +61,29 @@ def _help_markdown(meta: RuleMeta) -> str:
     return "\n\n".join(sections)
 
 
-def _rule(meta: RuleMeta) -> dict[str, Any]:
-    help_text = _text(
-        meta.what,
-        meta.why,
-        f"Example:\n{meta.example.strip()}" if meta.example.strip() else "",
-        f"Use instead:\n{meta.instead.strip()}" if meta.instead.strip() else "",
-    )
+def _rule(meta: RuleMeta, fired: bool) -> dict[str, Any]:
+    """A rule's descriptor. The documentation is written once, as markdown (``help.text``, which SARIF
+    requires, is the one-line summary), and only for rules with results: an alert page shows it, while a
+    rule that ran without a result needs no more than its name and summary."""
     tags = ["sql", meta.category]
     if meta.needs_schema:
         tags.append("schema-aware")
-    return {
+    descriptor: dict[str, Any] = {
         "id": meta.code,
         "name": meta.name,
         "shortDescription": {"text": meta.summary},
-        "fullDescription": {"text": _text(meta.what) or meta.summary},
-        "help": {"text": help_text or meta.summary, "markdown": _help_markdown(meta)},
         "defaultConfiguration": {"level": _LEVELS[meta.severity]},
         "properties": {
             "tags": tags,
             "precision": "very-high" if meta.code == "SQ000" else _PRECISION.get(meta.category, "high"),
         },
     }
+    if fired:
+        descriptor["help"] = {
+            "text": f"{meta.summary} See `sqltune rule {meta.code}`.",
+            "markdown": _help_markdown(meta),
+        }
+    return descriptor
 
 
 def _artifact(path: str, root: str) -> dict[str, Any]:
@@ -145,13 +145,17 @@ def _notification(report: Report, root: str) -> list[dict[str, Any]]:
         location: dict[str, Any] = {"artifactLocation": _artifact(problem.path, root)}
         if problem.line > 0:
             location["region"] = {"startLine": problem.line, "startColumn": max(problem.column, 1)}
-        notifications.append(
-            {
-                "level": "error" if problem.fatal else "note",
-                "message": {"text": problem.message},
-                "locations": [{"physicalLocation": location}],
-            }
-        )
+        notification: dict[str, Any] = {
+            "level": "error" if problem.fatal else "note",
+            "message": {"text": problem.message},
+            "locations": [{"physicalLocation": location}],
+            "properties": {"kind": str(problem.kind)},
+        }
+        if problem.code:  # the rule that crashed or ran out of time
+            notification["associatedRule"] = {"id": problem.code}
+        if problem.exception:
+            notification["exception"] = {"kind": problem.exception, "message": problem.message}
+        notifications.append(notification)
     return notifications
 
 
@@ -164,11 +168,12 @@ def sarif_log(report: Report, rules: Mapping[str, RuleMeta], options: ReportOpti
             metas[finding.code] = RuleMeta(finding.code, finding.name, "query", finding.severity, finding.message)
     metas = dict(sorted(metas.items()))
     index = {code: position for position, code in enumerate(metas)}
+    fired = {finding.code for finding in report.findings}
     prints = fingerprints(report.findings, root)
     driver: dict[str, Any] = {
         "name": "sqltune",
         "informationUri": INFORMATION_URI,
-        "rules": [_rule(meta) for meta in metas.values()],
+        "rules": [_rule(meta, code in fired) for code, meta in metas.items()],
     }
     if options.tool_version:
         driver["version"] = options.tool_version

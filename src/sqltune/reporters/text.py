@@ -40,11 +40,14 @@ def summary_line(report: Report) -> str:
         counts[finding.severity] += 1
     files = len(report.sources)
     where = f"in {files} file{'s' * (files != 1)}, {report.statements} statement{'s' * (report.statements != 1)}"
+    failed = sum(problem.fatal for problem in report.problems)
+    # A run with problems is incomplete: "No findings" alone would read as a clean bill of health.
+    after = f"; {failed} problem{'s' * (failed != 1)} above: the run is incomplete" if failed else ""
     if not report.findings:
-        return f"No findings {where}."
+        return f"No findings {where}{after}."
     parts = [f"{counts[s]} {s}{'s' * (counts[s] != 1)}" for s in reversed(Severity) if counts[s]]
     total = len(report.findings)
-    return f"Found {total} finding{'s' * (total != 1)} ({', '.join(parts)}) {where}."
+    return f"Found {total} finding{'s' * (total != 1)} ({', '.join(parts)}) {where}{after}."
 
 
 @register("text")

@@ -26,7 +26,7 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from sqltune.core.parsing import parse_source
-from sqltune.core.source import Source
+from sqltune.core.source import Source, read_json
 from sqltune.schema.ddl import SchemaError, apply_ddl
 from sqltune.schema.model import Column, ColumnStats, ForeignKey, Index, Table, TableStats, fold
 from sqltune.schema.reflect import reflect_tables
@@ -184,12 +184,24 @@ class Schema:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], dialect: str | None = None) -> Schema:
-        """From a JSON snapshot (``.json``) or a DDL file (anything else)."""
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-        if os.fspath(path).endswith(".json"):
-            return cls.from_dict(json.loads(text))
-        return cls.from_ddl(text, dialect=dialect, path=os.fspath(path))
+        """From a JSON snapshot (``.json``) or a DDL file (anything else).
+
+        A missing or unreadable file raises :class:`SchemaError` with one line: ``schema file not found: PATH``
+        or ``cannot read schema file PATH: reason``; invalid JSON names the file, line and column.
+        """
+        name = os.fspath(path)
+        if not os.path.exists(name):
+            raise SchemaError(f"schema file not found: {name}")
+        if name.endswith(".json"):
+            expected = "a schema snapshot (JSON) or a DDL file"
+            return cls.from_dict(read_json(name, "schema file", expected, SchemaError))
+        try:
+            with open(name, encoding="utf-8") as handle:
+                text = handle.read()
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or str(error)
+            raise SchemaError(f"cannot read schema file {name}: {reason}") from None
+        return cls.from_ddl(text, dialect=dialect, path=name)
 
 
 def schema_from_ddl(sql: str, dialect: str | None = None, path: str = "<ddl>") -> Schema:
