@@ -9,6 +9,10 @@ from click.testing import CliRunner, Result
 
 import sqltune.cli.fix  # noqa: F401  (registers the command until the CLI package imports it)
 from sqltune.cli import main
+from sqltune.core.sqlglot import exp
+from sqltune.rewrites import Rewrite, RewriteOutcome, select_rewrites
+from sqltune.rewrites.registry import register
+from sqltune.schema import Schema
 
 DDL = "CREATE TABLE t (id int PRIMARY KEY, x int);\nCREATE TABLE u (t_id int NOT NULL, y int);\n"
 SAFE = "SELECT id FROM t WHERE id NOT IN (SELECT t_id FROM u);\n"
@@ -96,3 +100,61 @@ def test_bad_input_exits_two_and_fixes_the_rest(tmp_path: Path) -> None:
     assert f"{path}:3:" in result.stderr and "syntax error" in result.stderr
     assert "missing.sql: no such file or directory" in result.stderr
     assert path.read_text(encoding="utf-8") == DDL + "SELECT FROM WHERE;\n" + FIXED
+
+
+DBT = Path(__file__).resolve().parents[2] / "fixtures" / "dbt" / "models" / "orders_enriched.sql"
+
+
+def test_dbt_model_templated_statement_is_a_note_not_an_error(tmp_path: Path) -> None:
+    """``{{ ref() }}`` and ``{% if %}``: left alone with a note; exit 0 (nothing to fix), the file untouched."""
+    model = tmp_path / "orders_enriched.sql"
+    model.write_text(DBT.read_text(encoding="utf-8"), encoding="utf-8")
+    text = model.read_text(encoding="utf-8")
+    assert "{{ ref(" in text and "{% if" in text
+    result = run(str(model))
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"sqltune: note: left alone: templated statement at {model}:10\n"
+    assert model.read_text(encoding="utf-8") == text
+    # A fix still counts next to the templated statement: it is applied and the exit code is 0.
+    model.write_text(text + ";\nSELECT a FROM t GROUP BY a HAVING a > 1;\n", encoding="utf-8")
+    result = run(str(model))
+    assert result.exit_code == 0 and "1 rewrite(s) applied" in result.stderr
+    assert model.read_text(encoding="utf-8").endswith("SELECT a FROM t WHERE a > 1 GROUP BY a;\n")
+
+
+def _explode(expression: exp.Expression, schema: Schema, dialect: str | None) -> RewriteOutcome | None:
+    if expression.find(exp.Or) is not None:
+        raise RecursionError("maximum recursion depth exceeded")
+    return None
+
+
+def test_a_failing_rewrite_is_a_problem_and_the_rest_still_runs(query: Path) -> None:
+    """A rewrite that raises on one statement: one stderr line naming it, that statement as written, the other
+    statements still fixed (and the other rewrites still run on it), exit 2."""
+    text = query.read_text(encoding="utf-8") + "SELECT id FROM t WHERE id NOT IN (SELECT t_id FROM u) OR x = 1;\n"
+    query.write_text(text, encoding="utf-8")
+    unregister = register(Rewrite("RW900", "test-explodes", "raises on OR", _explode))
+    try:
+        result = run(str(query))
+    finally:
+        unregister()
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    [line] = [line for line in result.stderr.splitlines() if "RW900" in line]
+    assert line == (
+        f"sqltune: error: {query}:5:1: RW900 test-explodes failed: RecursionError: maximum recursion depth "
+        "exceeded (statement left unchanged)"
+    )
+    fixed = query.read_text(encoding="utf-8")
+    assert fixed == DDL + "-- keep\n" + FIXED + "SELECT id FROM t WHERE id NOT IN (SELECT t_id FROM u) OR x = 1;\n"
+    assert "RW900" not in {entry.id for entry in select_rewrites()}  # unregistered again
+
+
+def test_a_long_or_chain_does_not_kill_fix(tmp_path: Path) -> None:
+    """1,000 OR terms: whatever a rewrite makes of it, no traceback, and the exit code is 0, 1 or 2."""
+    path = tmp_path / "or.sql"
+    terms = " OR ".join(f"{'ab'[i % 2]} = {i}" for i in range(1000))
+    path.write_text(f"SELECT * FROM t WHERE {terms};\nSELECT 1;\n", encoding="utf-8")
+    result = run(str(path))
+    assert result.exit_code in (0, 1, 2) and "Traceback" not in result.output
+    assert all(line.startswith(("sqltune: ", "advice: ", "fixed ")) for line in result.stderr.splitlines())

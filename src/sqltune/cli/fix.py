@@ -2,7 +2,9 @@
 
 Exit codes: 0 nothing left to fix; 1 fixes remain -- with ``--diff`` every change it shows, otherwise the
 advised changes left unapplied without ``--unsafe`` (keyset templates never count: they are advice to adopt
-by hand); 2 bad input (unreadable file, statement that does not parse, unknown option value).
+by hand); 2 a problem: bad input (unreadable file, statement that does not parse, unknown option value) or a
+rewrite that failed on a statement (that statement is left as written; the others are still fixed).
+Templated statements (dbt/Jinja) are left alone with a note and do not change the exit code.
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ def fix(
         for problem in report.problems:
             click.echo(f"sqltune: error: {problem} (statement left unchanged)", err=True)
             bad_input = True
+        for note in report.notes:
+            click.echo(f"sqltune: note: {note}", err=True)
         remaining = _handle(report, show_diff, unsafe, stdin) or remaining
     if bad_input:
         sys.exit(2)

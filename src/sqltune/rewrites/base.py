@@ -13,12 +13,43 @@ from __future__ import annotations
 import difflib
 import enum
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from sqltune.core.sqlglot import exp
 from sqltune.schema import Schema
 
-__all__ = ["Rewrite", "RewriteFunction", "RewriteOutcome", "Site", "Status", "best_site", "show", "unified_diff"]
+__all__ = [
+    "Rewrite",
+    "RewriteFunction",
+    "RewriteOutcome",
+    "Site",
+    "Status",
+    "best_site",
+    "show",
+    "shown",
+    "unified_diff",
+]
+
+#: The dialect of the statement being rewritten, so that rationales and conditions quote SQL as the user
+#: writes it (set while a :class:`Rewrite` runs; rewrite functions keep their three-argument signature).
+_DIALECT: ContextVar[str | None] = ContextVar("sqltune_rewrite_dialect", default=None)
+
+
+def shown(node: exp.Expression) -> str:
+    """``node`` as SQL in the input's dialect, for messages (``date_trunc('month', x)`` stays that in a
+    PostgreSQL file instead of sqlglot's generic ``TIMESTAMP_TRUNC(x, MONTH)``)."""
+    return str(node.sql(dialect=_DIALECT.get()))
+
+
+def _in_dialect(
+    function: RewriteFunction, expression: exp.Expression, schema: Schema, dialect: str | None
+) -> RewriteOutcome | None:
+    token = _DIALECT.set(dialect)
+    try:
+        return function(expression, schema, dialect)
+    finally:
+        _DIALECT.reset(token)
 
 
 class Status(enum.Enum):
@@ -69,7 +100,7 @@ class Rewrite:
     function: RewriteFunction = field(repr=False)
 
     def __call__(self, expression: exp.Expression, schema: Schema, dialect: str | None) -> RewriteOutcome | None:
-        return self.function(expression, schema, dialect)
+        return _in_dialect(self.function, expression, schema, dialect)
 
 
 @dataclass(slots=True)
@@ -137,7 +168,7 @@ def show(function: RewriteFunction, sql: str, ddl: str = "", dialect: str | None
     from sqltune.core.sqlglot import parse_one
 
     schema = Schema.from_ddl(ddl, dialect=dialect) if ddl else Schema()
-    outcome = function(parse_one(sql, dialect), schema, dialect)
+    outcome = _in_dialect(function, parse_one(sql, dialect), schema, dialect)
     if outcome is None:
         print("unchanged")
         return

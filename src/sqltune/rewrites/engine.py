@@ -22,7 +22,8 @@ from sqltune.core.parsing import Statement, parse_source
 from sqltune.core.source import Source, Span
 from sqltune.core.sqlglot import ParseError, TokenError, exp, get_dialect, parse_one
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Status, unified_diff
-from sqltune.rewrites.registry import REWRITES, select_rewrites
+from sqltune.rewrites.registry import registered, select_rewrites
+from sqltune.rewrites.splice import same, splice
 from sqltune.schema import Schema, apply_ddl
 
 __all__ = ["Change", "RewriteReport", "rewrite", "rewrite_source"]
@@ -96,7 +97,8 @@ class RewriteReport:
     original: str
     sql: str  # the text with the applied changes
     changes: list[Change] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # "path:line:col: message" of statements left alone
+    problems: list[str] = field(default_factory=list)  # "path:line:col: message": unreadable, or we failed
+    notes: list[str] = field(default_factory=list)  # statements left alone by design (templated ones)
 
     @property
     def applied(self) -> list[Change]:
@@ -120,6 +122,7 @@ class RewriteReport:
             "changed": self.changed,
             "changes": [change.to_dict() for change in self.changes],
             "problems": list(self.problems),
+            "notes": list(self.notes),
         }
 
 
@@ -147,9 +150,15 @@ def rewrite_source(
     dialect: str | None = None,
     schema: Schema | None = None,
     *,
-    rewrites: Sequence[Rewrite] = REWRITES,
+    rewrites: Sequence[Rewrite] | None = None,
     unsafe: bool = False,
 ) -> RewriteReport:
+    """Rewrite every statement of ``source`` with ``rewrites`` (all registered ones when ``None``).
+
+    A statement that does not parse, or on which a rewrite (or the engine) fails, is left as written and
+    reported in ``problems``; a templated statement is left alone with a note.
+    """
+    rewrites = registered() if rewrites is None else rewrites
     get_dialect(dialect)  # an unknown dialect is a user error before any work
     statements = parse_source(source, dialect)
     known = Schema(schema) if schema is not None else Schema()
@@ -162,9 +171,18 @@ def rewrite_source(
         if apply_ddl(known, statement, dialect) is not None or statement.expression is None:
             continue
         if "{{" in statement.text or "{%" in statement.text:
-            report.problems.append(f"{statement.span}: templated statement left alone (rewrite the rendered SQL)")
+            report.notes.append(f"left alone: templated statement at {statement.span.path}:{statement.span.line}")
             continue
-        new_text, changes = _rewrite_statement(statement, known, dialect, rewrites, unsafe)
+        failures: list[str] = []
+        try:
+            new_text, changes = _rewrite_statement(statement, known, dialect, rewrites, unsafe, failures)
+        except Exception as error:  # RecursionError included  # our own failure: this statement stays as written
+            failures.append(f"{statement.span}: the rewrite engine failed: {_one_line(error)}")
+            new_text, changes = None, []
+        if failures:  # a rewrite that failed leaves the statement as written; the others still advise
+            report.problems.extend(failures)
+            changes = [change for change in changes if not change.applied]
+            new_text = None
         if new_text is not None and not _reparses(new_text, dialect):
             # A safety net for SQL the dialect's printer cannot express: keep the statement as written.
             report.problems.append(f"{statement.span}: the rewritten statement does not parse as {dialect}; left alone")
@@ -180,6 +198,23 @@ def rewrite_source(
     return report
 
 
+def _one_line(error: BaseException) -> str:
+    """``Type: message`` on one line, at most 200 characters of message."""
+    message = " ".join(str(error).split())
+    return f"{type(error).__name__}: {message[:200]}" if message else type(error).__name__
+
+
+def _attempt(
+    entry: Rewrite, tree: exp.Expression, schema: Schema, dialect: str | None, statement: Statement, failures: list[str]
+) -> RewriteOutcome | None:
+    """``entry`` on ``tree``; a rewrite that raises is a problem naming it, and does nothing."""
+    try:
+        return entry(tree, schema, dialect)
+    except Exception as error:  # RecursionError included
+        failures.append(f"{statement.span}: {entry.id} {entry.name} failed: {_one_line(error)}")
+        return None
+
+
 def _reparses(sql: str, dialect: str | None) -> bool:
     try:
         parse_one(sql, dialect)
@@ -190,11 +225,6 @@ def _reparses(sql: str, dialect: str | None) -> bool:
 
 def _render(expression: exp.Expression, dialect: str | None, multiline: bool) -> str:
     return str(expression.sql(dialect=dialect, pretty=multiline))
-
-
-def _same(a: exp.Expression, b: exp.Expression, dialect: str | None) -> bool:
-    """Equal trees; sqlglot's structural equality ignores some flags (``NOT MATERIALIZED``), so confirm by text."""
-    return bool(a == b) and str(a.sql(dialect=dialect)) == str(b.sql(dialect=dialect))
 
 
 def _leading_comments(statement: Statement) -> None:
@@ -216,6 +246,7 @@ def _rewrite_statement(
     dialect: str | None,
     rewrites: Sequence[Rewrite],
     unsafe: bool,
+    failures: list[str],
 ) -> tuple[str | None, list[Change]]:
     assert statement.expression is not None
     original = statement.expression.copy()
@@ -231,22 +262,30 @@ def _rewrite_statement(
         advice = []
         advised_seen: set[tuple[str, int]] = set()
         for entry in rewrites:
+            if any(failure.startswith(f"{statement.span}: {entry.id} ") for failure in failures):
+                continue  # failed once on this statement
             for _ in range(MAX_SITES_PER_REWRITE):
-                outcome = entry(tree, schema, dialect)
+                outcome = _attempt(entry, tree, schema, dialect, statement, failures)
                 if outcome is None:
                     break
                 take = outcome.applied or (unsafe and not outcome.template)
                 if not take:
-                    _collect_advice(entry, tree, outcome, schema, dialect, statement, multiline, advised_seen, advice)
+                    _collect_advice(
+                        entry, tree, outcome, schema, dialect, statement, multiline, advised_seen, advice, failures
+                    )
                     break
-                if _same(outcome.expression, tree, dialect):
+                if same(outcome.expression, tree, dialect):
                     break  # a rewrite that changed nothing a user could see
                 changes.append(_change(entry, outcome, tree, statement.span, True, dialect, multiline))
                 tree = outcome.expression
                 changed = progress = True
         if not progress:
             break
-    return (_render(tree, dialect, multiline) if changed else None), changes + advice
+    if not changed:
+        return None, changes + advice
+    text = statement.text
+    spliced = splice(text, statement.span.start, statement.expression, tree, dialect)
+    return (spliced if spliced is not None else _render(tree, dialect, multiline)), changes + advice
 
 
 def _collect_advice(
@@ -259,6 +298,7 @@ def _collect_advice(
     multiline: bool,
     seen: set[tuple[str, int]],
     changes: list[Change],
+    failures: list[str],
 ) -> None:
     """Record ``outcome`` and the further advisories of the same rewrite (found on a scratch copy)."""
     current: RewriteOutcome | None = outcome
@@ -267,11 +307,11 @@ def _collect_advice(
         if current is None or current.applied:
             return
         key = (entry.id, hash(current.expression))
-        if key not in seen and not _same(current.expression, shadow, dialect):
+        if key not in seen and not same(current.expression, shadow, dialect):
             seen.add(key)
             changes.append(_change(entry, current, shadow, statement.span, False, dialect, multiline))
         shadow = current.expression
-        current = entry(shadow, schema, dialect)
+        current = _attempt(entry, shadow, schema, dialect, statement, failures)
 
 
 def _change(

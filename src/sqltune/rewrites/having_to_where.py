@@ -32,7 +32,7 @@ from sqltune.rewrites._analysis import (
     set_where,
     strip_parens,
 )
-from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
+from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site, shown
 from sqltune.schema import Schema, fold
 
 __all__ = ["REWRITE", "having_to_where"]
@@ -144,7 +144,7 @@ def _mover(select: exp.Select, having: exp.Having, moved: list[exp.Expression]) 
 
 
 def _rationale(moved: list[exp.Expression]) -> str:
-    text = " AND ".join(node.sql() for node in moved)
+    text = " AND ".join(shown(node) for node in moved)
     return (
         f"`{text}` names only grouping columns: filtering rows in WHERE before grouping reads and aggregates "
         "fewer rows and lets an index serve the filter, while HAVING filters only after every group is built"

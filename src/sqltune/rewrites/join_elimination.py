@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from sqltune.core.sqlglot import exp
 from sqltune.rewrites._analysis import FromItem, Scope, conjoin, conjuncts, is_not_null, set_where, strip_parens
-from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
+from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site, shown
 from sqltune.schema import Schema, fold
 
 __all__ = ["REWRITE", "join_elimination"]
@@ -136,7 +136,7 @@ def _sites(tree: exp.Expression, schema: Schema) -> list[Site]:
             guard = [is_not_null(column.copy()) for column in nullable]
             conditions: tuple[str, ...] = ()
             if not _foreign_key_proves(pairs, item, scope, schema):
-                keys = ", ".join(column.sql() for _, column in pairs)
+                keys = ", ".join(shown(column) for _, column in pairs)
                 conditions = (
                     f"every non-NULL ({keys}) has a matching row in {item.table.name} (a foreign key would prove it)",
                 )

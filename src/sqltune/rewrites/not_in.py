@@ -37,7 +37,7 @@ from sqltune.rewrites._analysis import (
     set_where,
     strip_parens,
 )
-from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
+from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site, shown
 from sqltune.schema import Schema
 
 __all__ = ["REWRITE", "not_in_to_not_exists"]
@@ -98,12 +98,12 @@ def _site(negation: exp.Expression, value: exp.Expression, subquery: exp.Subquer
     conditions: list[str] = []
     if not outer_scope.not_null(value, outer_where):
         conditions.append(
-            f"{moved.sql()} is never NULL (NOT IN is NULL for a NULL x when the subquery returns rows; "
+            f"{shown(moved)} is never NULL (NOT IN is NULL for a NULL x when the subquery returns rows; "
             "NOT EXISTS keeps the row)"
         )
     if not sub_scope.not_null(projected, sub_where):
         conditions.append(
-            f"{inner.sql()} is never NULL in the subquery's rows (one NULL makes NOT IN NULL for every row "
+            f"{shown(inner)} is never NULL in the subquery's rows (one NULL makes NOT IN NULL for every row "
             "without a match)"
         )
     return Site(_replace(negation, sub, inner, moved), RATIONALE, tuple(conditions))

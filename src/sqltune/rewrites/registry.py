@@ -10,7 +10,7 @@ after everything that simplifies it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqltune.rewrites import (
     count_to_exists,
@@ -33,7 +33,7 @@ from sqltune.rewrites import (
 )
 from sqltune.rewrites.base import Rewrite
 
-__all__ = ["REWRITES", "by_id", "select_rewrites"]
+__all__ = ["REWRITES", "by_id", "register", "registered", "select_rewrites"]
 
 REWRITES: tuple[Rewrite, ...] = (
     order_by.REWRITE,
@@ -56,8 +56,28 @@ REWRITES: tuple[Rewrite, ...] = (
 )
 
 
+#: Rewrites registered at run time (plugins, tests), tried after the built-in ones.
+_REGISTERED: list[Rewrite] = []
+
+
+def registered() -> tuple[Rewrite, ...]:
+    """The built-in rewrites, then those added with :func:`register`."""
+    return (*REWRITES, *_REGISTERED)
+
+
+def register(entry: Rewrite) -> Callable[[], None]:
+    """Add a rewrite after the built-in ones; returns the function that removes it again.
+
+    An id that is already taken raises ``ValueError``.
+    """
+    if any(known.id == entry.id for known in registered()):
+        raise ValueError(f"rewrite id {entry.id} is already registered")
+    _REGISTERED.append(entry)
+    return lambda: _REGISTERED.remove(entry)
+
+
 def by_id() -> dict[str, Rewrite]:
-    return {entry.id: entry for entry in sorted(REWRITES, key=lambda entry: entry.id)}
+    return {entry.id: entry for entry in sorted(registered(), key=lambda entry: entry.id)}
 
 
 def _matches(entry: Rewrite, pattern: str) -> bool:
@@ -68,7 +88,7 @@ def _matches(entry: Rewrite, pattern: str) -> bool:
 def _check(patterns: Iterable[str]) -> list[str]:
     items = [pattern.strip() for pattern in patterns if pattern.strip()]
     for pattern in items:
-        if not any(_matches(entry, pattern) for entry in REWRITES):
+        if not any(_matches(entry, pattern) for entry in registered()):
             known = ", ".join(f"{entry.id} ({entry.name})" for entry in by_id().values())
             raise ValueError(f"unknown rewrite {pattern!r}; expected an id, id prefix or name: {known}")
     return items
@@ -80,6 +100,6 @@ def select_rewrites(select: Iterable[str] | None = None, ignore: Iterable[str] |
     skipped = _check(ignore or ())
     return tuple(
         entry
-        for entry in REWRITES
+        for entry in registered()
         if (chosen is None or any(_matches(entry, p) for p in chosen)) and not any(_matches(entry, p) for p in skipped)
     )

@@ -38,7 +38,7 @@ from sqltune.rewrites._analysis import (
     numeric_literal,
     strip_parens,
 )
-from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
+from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site, shown
 from sqltune.schema import Schema
 
 __all__ = ["REWRITE", "sargable_arithmetic"]
@@ -103,11 +103,11 @@ def _sites(tree: exp.Expression, schema: Schema) -> list[Site]:
                 break  # text, dates...: not arithmetic we can fold
             elif type_:
                 conditions = (
-                    f"{column.sql()} has an exact numeric type (floating-point {side.sql()} and the folded constant "
+                    f"{shown(column)} has an exact numeric type (floating-point {shown(side)} and the folded constant "
                     "may round differently)",
                 )
             else:
-                conditions = (f"{column.sql()} has an exact numeric type (the schema does not give its type)",)
+                conditions = (f"{shown(column)} has an exact numeric type (the schema does not give its type)",)
             replacement = new_kind(this=column.copy(), expression=decimal_literal(value))
             sites.append(Site(_replace(comparison, replacement), _rationale(side, column), conditions))
             break
@@ -123,7 +123,7 @@ def _replace(comparison: exp.Expression, replacement: exp.Expression) -> Callabl
 
 def _rationale(side: exp.Expression, column: exp.Column) -> str:
     return (
-        f"`{side.sql()}` computes a value per row and hides {column.sql()} from its index; with the constants "
+        f"`{shown(side)}` computes a value per row and hides {shown(column)} from its index; with the constants "
         "folded onto the other side the bare column is sargable"
     )
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from sqltune.core.sqlglot import exp
 from sqltune.rewrites._analysis import INTEGER_TYPES, Scope, enclosing_select, numeric_literal, strip_parens
-from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
+from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site, shown
 from sqltune.rewrites.sargable_dates import (
     COMPARISONS,
     next_period,
@@ -110,7 +110,7 @@ def _sites(tree: exp.Expression, schema: Schema) -> list[Site]:
 
 def _rationale(cast: exp.Expression, column: exp.Expression) -> str:
     return (
-        f"`{cast.sql()}` converts {column.sql()} for every row and keeps any index on it from serving the "
+        f"`{shown(cast)}` converts {shown(column)} for every row and keeps any index on it from serving the "
         "comparison; the cast changes no comparison result, so the bare column can be compared"
     )
 

@@ -39,7 +39,7 @@ from sqltune.rewrites._analysis import (
     numeric_literal,
     strip_parens,
 )
-from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
+from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site, shown
 from sqltune.schema import Schema
 
 __all__ = ["REWRITE", "ComparisonSide", "range_predicate", "sargable_date_functions", "temporal_condition"]
@@ -123,7 +123,7 @@ def temporal_condition(column: exp.Expression, scope: Scope | None) -> tuple[str
     ``None`` when it knows another type (the rewrite must not happen)."""
     kind = scope.column_type(column) if scope is not None else ""
     if not kind:
-        return (f"{column.sql()} is a DATE or TIMESTAMP column (the schema does not give its type)",)
+        return (f"{shown(column)} is a DATE or TIMESTAMP column (the schema does not give its type)",)
     if kind in DATE_TYPES or kind.startswith(TIMESTAMP_PREFIXES):
         return ()
     return None
@@ -203,7 +203,7 @@ def replace_comparison(comparison: exp.Expression, replacement: exp.Expression) 
 
 def _rationale(function: exp.Expression, column: exp.Expression) -> str:
     return (
-        f"`{function.sql()}` hides {column.sql()} inside a function, so no index on {column.sql()} can serve the "
+        f"`{shown(function)}` hides {shown(column)} inside a function, so no index on {shown(column)} can serve the "
         "filter and the function runs for every row; the equivalent range on the column itself is sargable"
     )
 
