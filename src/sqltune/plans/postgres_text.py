@@ -64,6 +64,56 @@ _INDEX_SCAN = re.compile(
     rf" on (?P<rel>{_QUALIFIED})(?: (?P<alias>{_IDENT}))?$"
 )
 _BITMAP_INDEX = re.compile(rf"^Bitmap Index Scan on (?P<index>{_IDENT})$")
+#: First words of PostgreSQL's operators: a line with neither a cost nor an actual block (``COSTS OFF``) must
+#: start with one to be an operator, so that a SQL file handed over by mistake is not read as a one-node plan.
+_OPERATOR_WORDS = frozenset(
+    [
+        "Aggregate",
+        "Append",
+        "Async",
+        "Bitmap",
+        "CTE",
+        "Custom",
+        "Delete",
+        "Finalize",
+        "Foreign",
+        "Function",
+        "Gather",
+        "Group",
+        "GroupAggregate",
+        "Hash",
+        "HashAggregate",
+        "HashSetOp",
+        "Incremental",
+        "Index",
+        "Insert",
+        "Limit",
+        "LockRows",
+        "Materialize",
+        "Memoize",
+        "Merge",
+        "MixedAggregate",
+        "Named",
+        "Nested",
+        "Parallel",
+        "Partial",
+        "ProjectSet",
+        "Recursive",
+        "Result",
+        "Sample",
+        "Seq",
+        "SetOp",
+        "Sort",
+        "Subquery",
+        "Table",
+        "Tid",
+        "Unique",
+        "Update",
+        "Values",
+        "WindowAgg",
+        "WorkTable",
+    ]
+)
 _RELATION_SCANS = "Seq Scan|Bitmap Heap Scan|Tid Scan|Tid Range Scan|Sample Scan|Foreign Scan"
 _NAMED_SCANS = (
     "Subquery Scan|Function Scan|Table Function Scan|Values Scan|CTE Scan|Named Tuplestore Scan|WorkTable Scan"
@@ -267,7 +317,8 @@ class _TextPlan:
             node["Actual Loops"] = 0
         if not name:
             raise self.error("expected an operator name", number, column + 1)
-        if ": " in name:  # "ERROR:  relation ... does not exist", a footer, a detail: not an operator
+        unknown = not blocks and name.split(" ", 1)[0] not in _OPERATOR_WORDS
+        if ": " in name or unknown:  # "ERROR:  relation ... does not exist", SQL, a footer: not an operator
             raise self.error(
                 "not an EXPLAIN plan: expected an operator line such as 'Seq Scan on t  (cost=...)',"
                 f" got {name[:40]!r}",
