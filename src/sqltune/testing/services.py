@@ -7,6 +7,7 @@ process that owns the run (the xdist controller, or the only process without xdi
 :func:`stop_services` at the end of the session; a service started outside pytest is stopped ``atexit``.
 
 - :class:`Service`: what a started service tells the others (its address) and how to stop it;
+- :func:`free_port`: a port of 127.0.0.1 for a new server;
 - :func:`as_user`: ``subprocess`` arguments that run a command as another OS user (servers refuse root);
 - :func:`shared_service`: the service of this run, started at most once;
 - :func:`stop_services`: stop every service recorded in a run's folder.
@@ -20,6 +21,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -29,7 +31,7 @@ from typing import Any
 
 from filelock import FileLock
 
-__all__ = ["Service", "as_user", "shared_service", "stop_services"]
+__all__ = ["Service", "as_user", "free_port", "shared_service", "stop_services"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,13 @@ class Service:
             _terminate(self.pid)
         if self.folder:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def as_user(user: str | None) -> dict[str, Any]:
