@@ -1,17 +1,22 @@
-"""``.ci/setup-postgres.sh``: valid bash, and harmless where there is no Debian cluster to set up."""
+"""``.ci/setup-postgres.sh``: valid bash that installs packages and never touches a server of the machine."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / ".ci" / "setup-postgres.sh"
+CI = Path(__file__).resolve().parents[2] / ".ci"
+SCRIPT = CI / "setup-postgres.sh"
 
 pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="the CI setup script is a bash script")
+
+# What reconfigures or restarts a server: the suite starts its own and must never do any of this.
+SERVER_CONTROL = re.compile(r"pg_ctlcluster|pg_ctl\b|ALTER SYSTEM|systemctl|service postgresql|psql|postgresql\.conf")
 
 
 def test_script_is_valid_bash_and_executable() -> None:
@@ -19,10 +24,22 @@ def test_script_is_valid_bash_and_executable() -> None:
     assert os.access(SCRIPT, os.X_OK)
 
 
-def test_without_a_debian_cluster_it_defers_to_the_embedded_server() -> None:
-    # Version 99 exists nowhere: the same branch a laptop without Debian's PostgreSQL takes.
+@pytest.mark.parametrize("script", [SCRIPT, CI / "run"])
+def test_ci_never_controls_a_server(script: Path) -> None:
+    code = "\n".join(line for line in script.read_text().splitlines() if not line.lstrip().startswith("#"))
+    assert not SERVER_CONTROL.search(code), SERVER_CONTROL.search(code)
+
+
+@pytest.mark.skipif(shutil.which("dpkg-query") is None, reason="Debian's package tools are not here")
+def test_installed_packages_are_left_alone() -> None:
+    installed = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Package}\\n", "postgresql-*-hypopg"], capture_output=True, text=True
+    ).stdout.split()
+    if not installed:
+        pytest.skip("no postgresql-N-hypopg installed here to check against")
+    version = installed[0].split("-")[1]
     result = subprocess.run(
-        ["bash", str(SCRIPT)], env={**os.environ, "PG_VERSION": "99"}, capture_output=True, text=True, timeout=60
+        ["bash", str(SCRIPT)], env={**os.environ, "PG_VERSION": version}, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    assert "no Debian PostgreSQL 99/main cluster here; the tests will use the embedded server." in result.stdout
+    assert result.stdout == f"setup-postgres: postgresql-{version}-hypopg already installed\n"

@@ -1,7 +1,10 @@
-"""The Snowflake connector, against fakesnow (Snowflake's connector API emulated on DuckDB) and real payloads.
+"""The Snowflake connector, against a fakesnow server (Snowflake's HTTP API emulated on DuckDB) and real payloads.
 
-fakesnow runs what it supports for real: connecting, INFORMATION_SCHEMA, SHOW PRIMARY/UNIQUE KEYS, and
-the seeded ``SNOWFLAKE.ACCOUNT_USAGE.QUERY_HISTORY`` that ``query_history`` groups and ranks. What it lacks
+The real ``snowflake.connector`` of sqltune's environment talks to fakesnow's server (``fakesnow_server``: it
+runs from a virtual environment of its own), exactly as it talks to an account; each connection gets an
+in-memory database of its own. fakesnow runs what it supports for real: connecting, INFORMATION_SCHEMA,
+SHOW PRIMARY/UNIQUE KEYS, and the seeded ``SNOWFLAKE.ACCOUNT_USAGE.QUERY_HISTORY`` that ``query_history``
+groups and ranks. What it lacks
 (``EXPLAIN USING JSON``, ``GET_QUERY_OPERATOR_STATS``, ``SYSTEM$CLUSTERING_INFORMATION``, clustering keys,
 declared foreign keys) is answered by :class:`Scripted`, a connection that returns the fixture rows in
 ``fixtures/snowflake`` for those statements only, in the shape the Python connector returns them (VARIANT
@@ -17,7 +20,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-import fakesnow
 import pytest
 import snowflake.connector
 from snowflake.connector import errors as sf_errors
@@ -106,16 +108,22 @@ class Scripted:
         return bool(self.real.is_closed())
 
 
-@pytest.fixture
-def fake() -> Iterator[None]:
-    with fakesnow.patch(nop_regexes=NOP):
-        yield
+# A fresh in-memory database per connection; fakesnow reads these session parameters at login.
+ISOLATED = {"FAKESNOW_DB_PATH": ":isolated:", "nop_regexes": NOP}
 
 
 @pytest.fixture
-def raw(fake: None) -> Iterator[Any]:
-    """A plain fakesnow connection (sqltune's own refuses to write) for setting up data."""
-    connection = snowflake.connector.connect(database="ANALYTICS", schema="PUBLIC")
+def fake(fakesnow_server: dict[str, Any]) -> dict[str, Any]:
+    """Connection settings for the fakesnow server: where it listens, an account, credentials it ignores."""
+    return {**fakesnow_server, "session_parameters": ISOLATED}
+
+
+@pytest.fixture
+def raw(fake: dict[str, Any]) -> Iterator[Any]:
+    """A plain connection to fakesnow (sqltune's own refuses to write) for setting up data."""
+    connection = snowflake.connector.connect(
+        account="fakesnow", user="fake", password="fake", database="ANALYTICS", schema="PUBLIC", **fake
+    )
     yield connection
     connection.close()
 
@@ -132,7 +140,9 @@ def run(raw: Any, *statements: str) -> None:
 
 
 # -- connecting ---------------------------------------------------------------------------------------------
-def test_connect_sets_timeout_and_tag_as_session_parameters(fake: None) -> None:
+def test_connect_sets_timeout_and_tag_as_session_parameters(
+    fake: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     with connect(
         account="acme-analytics",
         user="SQLTUNE",
@@ -142,19 +152,26 @@ def test_connect_sets_timeout_and_tag_as_session_parameters(fake: None) -> None:
         database="ANALYTICS",
         schema="PUBLIC",
         statement_timeout_s=45,
+        **fake,
     ) as sf:
-        settings = cast(Any, snowflake.connector.connect).call_args.kwargs  # fakesnow's patch is a recording mock
-        assert settings["session_parameters"] == {"STATEMENT_TIMEOUT_IN_SECONDS": 45, "QUERY_TAG": QUERY_TAG}
-        assert settings["login_timeout"] == 60
-        assert (settings["account"], settings["role"], settings["warehouse"]) == (
-            "acme-analytics",
-            "SQLTUNE_READER",
-            "ANALYTICS_WH",
-        )
+        client = cast(Any, sf)._connection  # the real connector's connection, logged in to fakesnow
+        # What the connector sent as the login's SESSION_PARAMETERS (beside its own defaults).
+        sent = client._session_parameters
+        assert (sent["STATEMENT_TIMEOUT_IN_SECONDS"], sent["QUERY_TAG"]) == (45, QUERY_TAG)
+        assert sent["FAKESNOW_DB_PATH"] == ":isolated:"  # the caller's session parameters are kept
+        assert client.login_timeout == 60
+        # Role and warehouse went in the login request; the connector then keeps what the server answers,
+        # and fakesnow answers none: only the account is left to compare.
+        assert client.account == "acme-analytics"
         assert repr(sf) == "<SnowflakeConnection acme-analytics/ANALYTICS.PUBLIC warehouse=ANALYTICS_WH>"
         assert SECRET not in repr(sf)
         assert sf.timeout_s == 45
-    assert sf.closed
+        closes: list[bool] = []
+        close = client.close
+        monkeypatch.setattr(client, "close", lambda *args, **kwargs: (closes.append(True), close(*args, **kwargs)))
+    # fakesnow's login answers no master token, so the connector cannot log out there and its is_closed()
+    # stays False: what sqltune owes is calling close() on the connection it opened.
+    assert closes == [True]
 
 
 def test_an_open_connection_is_tagged_and_time_limited_but_left_open(raw: Any) -> None:
@@ -205,10 +222,12 @@ def test_a_wrong_account_fails_with_a_scrubbed_connection_error() -> None:
     ("credentials", "secret"),
     [({"password": SECRET}, SECRET), ({"authenticator": "oauth", "token": TOKEN}, TOKEN)],
 )
-def test_driver_messages_echoing_a_secret_are_scrubbed(fake: None, credentials: dict[str, Any], secret: str) -> None:
+def test_driver_messages_echoing_a_secret_are_scrubbed(
+    fake: dict[str, Any], credentials: dict[str, Any], secret: str
+) -> None:
     """The secret pasted where a name belongs: fakesnow's (real) error message quotes it back."""
     with (
-        connect(account="acme", user="alice", database="ANALYTICS", schema="PUBLIC", **credentials) as sf,
+        connect(account="acme", user="alice", database="ANALYTICS", schema="PUBLIC", **credentials, **fake) as sf,
         pytest.raises(QueryError) as caught,
     ):
         sf.schema(secret)

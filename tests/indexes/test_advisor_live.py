@@ -1,4 +1,4 @@
-"""The index advisor against the real local PostgreSQL: HypoPG, rolled-back real indexes, validation, --apply."""
+"""The index advisor against the suite's own PostgreSQL: HypoPG, rolled-back real indexes, validation, --apply."""
 
 from __future__ import annotations
 
@@ -22,11 +22,10 @@ SELECT o.id, c.name FROM orders o JOIN customers c ON c.id = o.customer_id WHERE
 
 
 @pytest.fixture
-def shop(pg_schema: tuple[str, str]) -> Iterator[tuple[str, str]]:
+def shop(pg_schema: tuple[str, str], hypopg: None) -> Iterator[tuple[str, str]]:
     dsn, schema = pg_schema
     scoped = f"{dsn} options='-csearch_path={schema},public'"
     with psycopg.connect(scoped, autocommit=True) as db:
-        db.execute("CREATE EXTENSION IF NOT EXISTS hypopg SCHEMA public")
         db.execute("CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL, region text NOT NULL)")
         db.execute(
             "INSERT INTO customers SELECT g, 'c' || g, (ARRAY['north','south','east','west'])[1 + g % 4]"

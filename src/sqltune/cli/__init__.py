@@ -15,13 +15,25 @@ from typing import Any, TypeVar
 import click
 
 from sqltune import __version__
+from sqltune.connectors.errors import ConnectionError, DatabaseError
 
 __all__ = ["main", "user_errors"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Exceptions that mean "the user's input or options are wrong" (they carry a one-line message).
-USER_ERRORS: tuple[type[Exception], ...] = (ValueError, OSError, ImportError)
+#: Exceptions that mean "the user's input or options are wrong" (they carry a one-line message). Database
+#: errors (unreachable server, missing extension, refused statement) are the user's to fix too; their module
+#: imports no driver, so listing them costs ``sqltune lint`` nothing.
+USER_ERRORS: tuple[type[Exception], ...] = (ValueError, OSError, ImportError, DatabaseError)
+
+
+def _message(error: Exception) -> str:
+    """One line. A connection error keeps libpq's hint lines ("Is the server running on that host...?"),
+    joined; other errors keep their first line (PostgreSQL's ``LINE 8: ...`` context is not for a terminal)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    return " ".join(lines) if isinstance(error, ConnectionError) else lines[0]
 
 
 def user_errors(function: F) -> F:
@@ -34,8 +46,7 @@ def user_errors(function: F) -> F:
         except click.exceptions.Exit:
             raise
         except USER_ERRORS as error:
-            message = str(error).splitlines()[0] if str(error) else type(error).__name__
-            click.echo(f"sqltune: error: {message}", err=True)
+            click.echo(f"sqltune: error: {_message(error)}", err=True)
             sys.exit(2)
 
     return wrapper  # type: ignore[return-value]

@@ -28,10 +28,10 @@ from sqltune.core.sqlglot import exp
 from sqltune.graph import QueryGraph
 from sqltune.indexes.candidates import generate_candidates
 from sqltune.indexes.model import IndexSpec, WorkloadQuery
-from sqltune.indexes.plan import IndexPlan, RuntimeCheck, build_plan
+from sqltune.indexes.plan import IndexPlan, RuntimeCheck, SkippedQuery, build_plan
 from sqltune.indexes.ports import AdvisorConnection
 from sqltune.indexes.selection import Selection, select_indexes
-from sqltune.indexes.whatif import CostEvaluator, WhatIfBackend
+from sqltune.indexes.whatif import CostEvaluator, Unplannable, WhatIfBackend
 from sqltune.schema import Schema, fold
 
 __all__ = ["advise_indexes", "load_workload", "parse_size"]
@@ -85,22 +85,17 @@ def load_workload(
     dialect: str | None = "postgres",
     connection: AdvisorConnection | None = None,
     limit: int = 100,
+    skipped: list[SkippedQuery] | None = None,
 ) -> list[WorkloadQuery]:
     """Workload queries from SQL text, files/directories/globs, or ``"pg_stat_statements"`` (needs a
     connection such as :class:`~sqltune.connectors.postgres.PostgresConnection`; weights are total execution
-    time)."""
+    time; recorded statements that do not parse are appended to ``skipped``)."""
     schema = schema or Schema()
     queries: list[WorkloadQuery] = []
     if source == "pg_stat_statements":
         if connection is None:
             raise ValueError("the pg_stat_statements workload needs a database connection (--dsn)")
-        for number, recorded in enumerate(connection.statements(limit=limit), 1):
-            for parsed in parse_source(Source(f"pg_stat_statements#{number}", recorded.query), dialect):
-                if parsed.expression is not None and isinstance(parsed.expression, (exp.Query, *_WRITES)):
-                    rows = recorded.rows / recorded.calls if recorded.calls else 0.0
-                    weight = recorded.total_time_ms
-                    queries.append(_query(f"pgss{number}", recorded.query, parsed.expression, schema, weight, rows))
-        return queries
+        return _recorded_workload(connection, schema, dialect, limit, skipped)
     for item in sources_from(source, "<workload>"):  # one rule for "SQL text or a path", as lint()
         if isinstance(item, InputProblem):
             raise ValueError(str(item))
@@ -115,6 +110,70 @@ def load_workload(
             query_id = stem if len(statements) == 1 else f"{stem}#{statement.index + 1}"
             queries.append(_query(query_id, statement.text, expression, schema, 1.0, 1.0))
     return queries
+
+
+#: Schemas of the system catalogs: no index can be added there, so statements reading only them are not
+#: workload (sqltune's own catalog reads land in pg_stat_statements too; see :func:`_recorded_workload`).
+_SYSTEM_SCHEMAS = frozenset({"pg_catalog", "information_schema", "pg_toast"})
+
+
+def _user_tables(expression: exp.Expression) -> list[exp.Table]:
+    """The tables a statement reads or writes outside the system catalogs and extensions' views (``pg_*``
+    names, such as ``public.pg_stat_statements``). A table the schema does not know stays: the planner says
+    what is wrong with it (a dropped table is skipped with its reason)."""
+    tables = []
+    for table in expression.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier):  # a table function: hypopg_create_index($1)...
+            continue
+        if (table.db and fold(table.db) in _SYSTEM_SCHEMAS) or fold(table.name).startswith("pg_"):
+            continue
+        tables.append(table)
+    return tables
+
+
+def _recorded_workload(
+    connection: AdvisorConnection,
+    schema: Schema,
+    dialect: str | None,
+    limit: int,
+    skipped: list[SkippedQuery] | None,
+) -> list[WorkloadQuery]:
+    """The database's own top statements. pg_stat_statements keeps no application name, and the comment
+    sqltune could tag its statements with is dropped from the recorded text by PostgreSQL 18 (and shares
+    one entry with an identical untagged statement), so sqltune's own statements are told apart by what
+    they are: they only read the system catalogs, call HypoPG or are EXPLAIN, PREPARE, SET and transaction
+    control; none reads or writes a user table, which is what a workload statement must do to be indexed."""
+    queries: list[WorkloadQuery] = []
+    for number, recorded in enumerate(connection.statements(limit=limit), 1):
+        query_id = f"pgss{number}"
+        for parsed in parse_source(Source(f"pg_stat_statements#{number}", recorded.query), dialect):
+            if parsed.error is not None:
+                if skipped is not None:
+                    skipped.append(SkippedQuery(query_id, recorded.query, f"does not parse: {parsed.error.message}"))
+                continue
+            expression = parsed.expression
+            if expression is None or not isinstance(expression, (exp.Query, *_WRITES)):
+                continue
+            if not _user_tables(expression):
+                continue
+            rows = recorded.rows / recorded.calls if recorded.calls else 0.0
+            queries.append(_query(query_id, recorded.query, expression, schema, recorded.total_time_ms, rows))
+    return queries
+
+
+def _plannable(
+    queries: Sequence[WorkloadQuery], evaluator: CostEvaluator
+) -> tuple[list[WorkloadQuery], list[SkippedQuery]]:
+    """The queries the backend can cost as they are; the others, skipped with the database's reason."""
+    kept, skipped = [], []
+    for query in queries:
+        try:
+            evaluator.evaluate(query, [])
+        except Unplannable as reason:
+            skipped.append(SkippedQuery(query.id, query.sql, str(reason)))
+        else:
+            kept.append(query)
+    return kept, skipped
 
 
 def _backend(kind: str, connection: AdvisorConnection | None, schema: Schema) -> WhatIfBackend:
@@ -156,11 +215,18 @@ def advise_indexes(
         search_path = [str(row[0]) for row in connection.query("SELECT unnest(current_schemas(false))")]
         schema = connection.schema(search_path or ("public",))
     schema = schema or Schema()
+    skipped: list[SkippedQuery] = []
     if isinstance(workload, Sequence) and not isinstance(workload, str) and _all_queries(workload):
         queries = [query for query in workload if isinstance(query, WorkloadQuery)]
     else:
-        queries = load_workload(workload, schema=schema, dialect=dialect, connection=connection)  # type: ignore[arg-type]
-    if not queries:
+        queries = load_workload(
+            workload,  # type: ignore[arg-type]
+            schema=schema,
+            dialect=dialect,
+            connection=connection,
+            skipped=skipped,
+        )
+    if not queries and not skipped:
         raise ValueError("the workload holds no query to advise indexes for")
     budget_bytes = parse_size(budget) if budget is not None else None
     what_if = _backend(backend, connection, schema)
@@ -170,6 +236,8 @@ def advise_indexes(
     runtime: list[RuntimeCheck] = []
     notes: list[str] = []
     try:
+        queries, unplannable = _plannable(queries, evaluator)
+        skipped += unplannable
         selection = _select(queries, schema, evaluator, banned, **options)
         rounds = 0
         while validate and connection is not None:
@@ -190,6 +258,7 @@ def advise_indexes(
         if close is not None:
             close()
     plan.notes.extend(notes)
+    plan.skipped.extend(skipped)
     if what_if.estimated:
         plan.notes.append("costs are sqltune's estimates from schema statistics, not the database's planner")
     return plan

@@ -17,7 +17,7 @@ from sqltune.indexes.model import IndexSpec, WorkloadQuery
 from sqltune.indexes.selection import Selection
 from sqltune.indexes.whatif import CostEvaluator
 
-__all__ = ["IndexPlan", "PlannedIndex", "QueryImpact", "RuntimeCheck", "build_plan", "format_bytes"]
+__all__ = ["IndexPlan", "PlannedIndex", "QueryImpact", "RuntimeCheck", "SkippedQuery", "build_plan", "format_bytes"]
 
 
 def format_bytes(size: float) -> str:
@@ -43,6 +43,15 @@ class RuntimeCheck:
     bound_ms: float
     regressed: bool
     uses: tuple[IndexSpec, ...] = ()  # planned indexes the real plan with them read
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedQuery:
+    """A workload statement left out of the advice, and why (it did not parse, or could not be planned)."""
+
+    query_id: str
+    sql: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +93,7 @@ class IndexPlan:
     drop: list[Any] = field(default_factory=list)  # hygiene advice (sqltune.indexes.hygiene.HygieneAdvice)
     runtime: list[RuntimeCheck] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    skipped: list[SkippedQuery] = field(default_factory=list)
 
     @property
     def relative_cost(self) -> float:
@@ -127,6 +137,7 @@ class IndexPlan:
             "queries": [
                 {
                     "id": q.query_id,
+                    "sql": q.sql,
                     "weight": q.weight,
                     "cost_before": q.cost_before,
                     "cost_after": q.cost_after,
@@ -146,6 +157,7 @@ class IndexPlan:
                 for check in self.runtime
             ],
             "notes": list(self.notes),
+            "skipped": [{"query": q.query_id, "sql": q.sql, "reason": q.reason} for q in self.skipped],
         }
 
     def to_text(self) -> str:
@@ -185,6 +197,12 @@ class IndexPlan:
                 after = "timeout" if check.after_ms is None else f"{check.after_ms:,.0f} ms"
                 flag = "  REGRESSION" if check.regressed else ""
                 lines.append(f"  {check.query_id:<12} before {before:>12}  after {after:>12}{flag}")
+        if self.skipped:
+            lines += ["", f"Skipped ({len(self.skipped)} statements not advised on):"]
+            for skip in self.skipped:
+                text = " ".join(skip.sql.split())
+                lines.append(f"  {skip.query_id:<12} {skip.reason}")
+                lines.append(f"      {text[:100] + '...' if len(text) > 100 else text}")
         for note in self.notes:
             lines += ["", f"Note: {note}"]
         return "\n".join(lines) + "\n"

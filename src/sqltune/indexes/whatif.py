@@ -24,7 +24,12 @@ from sqltune.indexes.candidates import table_usages
 from sqltune.indexes.model import IndexSpec, WorkloadQuery
 from sqltune.schema import fold
 
-__all__ = ["CostEvaluator", "Evaluation", "WhatIfBackend", "maintenance_cost"]
+__all__ = ["CostEvaluator", "Evaluation", "Unplannable", "WhatIfBackend", "maintenance_cost"]
+
+
+class Unplannable(ValueError):
+    """The backend cannot cost this query (the database refused to plan it); the message says why. The
+    advisor lists such a query as skipped and advises the rest."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +45,9 @@ class WhatIfBackend(Protocol):
     #: True when costs come from sqltune's own model rather than the database's planner.
     estimated: bool
 
-    def evaluate(self, query: WorkloadQuery, indexes: Sequence[IndexSpec]) -> Evaluation: ...
+    def evaluate(self, query: WorkloadQuery, indexes: Sequence[IndexSpec]) -> Evaluation:
+        """The query's cost and plan with ``indexes``; raises :class:`Unplannable` when it cannot be planned."""
+        ...
 
     def size(self, index: IndexSpec) -> float:
         """Estimated size of the index in bytes."""

@@ -33,6 +33,7 @@ from sqltune.connectors.postgres.explain import (
     explain_options,
     explain_statement,
 )
+from sqltune.connectors.postgres.parameters import representative_params
 from sqltune.connectors.postgres.safety import Timeout, check_statement, timeout_ms, translate
 from sqltune.connectors.postgres.validate import measure_regressions as measure_with_real_indexes
 from sqltune.connectors.postgres.whatif import HypoPGBackend, RealIndexBackend
@@ -129,6 +130,16 @@ class PostgresConnection:
             if error.sqlstate == "55000":  # object_not_in_prerequisite_state: not in shared_preload_libraries
                 raise unavailable(self.database, created=True) from None
             raise
+
+    def representative_params(self, sql: str) -> list[Any] | None:
+        """Typed values for the ``$n`` of a normalised statement, from the column types and ``pg_stats``, so
+        it is planned as a real run would be (``None`` when it has no parameters); see
+        :mod:`sqltune.connectors.postgres.parameters`."""
+        count = check_statement(sql).parameters
+        if not count:
+            return None
+        with self._transaction() as cursor:
+            return representative_params(cursor, sql, count)
 
     # -- the index advisor's port (sqltune.indexes.ports.AdvisorConnection) -----------------------------
     def what_if_backend(self, kind: str = "hypopg") -> WhatIfBackend:

@@ -23,14 +23,36 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqltune.connectors.errors import DatabaseError
+import psycopg
+
+from sqltune.connectors.errors import DatabaseError, QueryError
 from sqltune.indexes.model import IndexSpec, WorkloadQuery
-from sqltune.indexes.whatif import Evaluation
+from sqltune.indexes.whatif import Evaluation, Unplannable
 
 if TYPE_CHECKING:  # the connection builds these backends: a runtime import would run back to it
     from sqltune.connectors.postgres.connection import PostgresConnection
 
-__all__ = ["HypoPGBackend", "RealIndexBackend", "plan_cost", "plan_index_names"]
+__all__ = ["HypoPGBackend", "Parameters", "RealIndexBackend", "plan_cost", "plan_index_names"]
+
+
+class Parameters:
+    """Representative values for each query's ``$n`` (normalised ``pg_stat_statements`` texts), read once per
+    query; see :meth:`PostgresConnection.representative_params
+    <sqltune.connectors.postgres.PostgresConnection.representative_params>`."""
+
+    def __init__(self, connection: PostgresConnection) -> None:
+        self.connection = connection
+        self._known: dict[str, list[Any] | None] = {}
+
+    def of(self, query: WorkloadQuery) -> list[Any] | None:
+        if query.sql not in self._known:
+            self._known[query.sql] = self.connection.representative_params(query.sql)
+        return self._known[query.sql]
+
+
+def _unplannable(error: QueryError) -> Unplannable:
+    """The server's reason, first line (its ``LINE 8: ...`` context points into a text shown elsewhere)."""
+    return Unplannable(f"PostgreSQL cannot plan it: {(str(error).splitlines() or [type(error).__name__])[0]}")
 
 
 def plan_cost(plan: Any) -> float:
@@ -63,6 +85,7 @@ class HypoPGBackend:
         self._oids: dict[IndexSpec, int] = {}
         self._names: dict[str, IndexSpec] = {}
         self._sizes: dict[IndexSpec, float] = {}
+        self._params = Parameters(connection)
         with connection.transaction() as cursor:
             present = cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'hypopg'").fetchone()
         if not present:
@@ -100,9 +123,12 @@ class HypoPGBackend:
     def evaluate(self, query: WorkloadQuery, indexes: Sequence[IndexSpec]) -> Evaluation:
         with self.connection.transaction() as cursor:
             self._ensure(cursor, indexes)
-        # Hypothetical indexes live in the session, so the connection's own EXPLAIN (which also plans
-        # $1-style parameters generically, as pg_stat_statements reports them) sees them.
-        plan = self.connection.explain(query.sql, settings=False).plan_json
+        # Hypothetical indexes live in the session, so the connection's own EXPLAIN sees them; $n (as
+        # pg_stat_statements records statements) are bound to representative values.
+        try:
+            plan = self.connection.explain(query.sql, settings=False, params=self._params.of(query)).plan_json
+        except QueryError as error:
+            raise _unplannable(error) from None
         used = frozenset(self._names[n] for n in plan_index_names(plan) if n in self._names)
         return Evaluation(plan_cost(plan), used, plan)
 
@@ -129,6 +155,7 @@ class RealIndexBackend:
     def __init__(self, connection: PostgresConnection) -> None:
         self.connection = connection
         self._sizes: dict[IndexSpec, float] = {}
+        self._params = Parameters(connection)
 
     def _created(self, cursor: Any, indexes: Sequence[IndexSpec]) -> Iterator[tuple[str, IndexSpec]]:
         for number, spec in enumerate(indexes):
@@ -137,9 +164,16 @@ class RealIndexBackend:
             yield name, spec
 
     def evaluate(self, query: WorkloadQuery, indexes: Sequence[IndexSpec]) -> Evaluation:
-        with self.connection.transaction(read_only=False) as cursor:
-            names = dict(self._created(cursor, indexes))
-            plan = cursor.execute(f"EXPLAIN (FORMAT JSON) {query.sql}").fetchone()[0]  # type: ignore[index]
+        params = self._params.of(query)
+        try:
+            with self.connection.transaction(read_only=False) as cursor:
+                names = dict(self._created(cursor, indexes))
+                # $n placeholders need the raw cursor (the default one binds %s); binary forces one statement.
+                raw = psycopg.RawCursor(cursor.connection)
+                raw.execute(f"EXPLAIN (FORMAT JSON) {query.sql}", params, binary=True)
+                plan = raw.fetchone()[0]  # type: ignore[index]
+        except QueryError as error:
+            raise _unplannable(error) from None
         used = frozenset(names[n] for n in plan_index_names(plan) if n in names)
         return Evaluation(plan_cost(plan), used, plan)
 

@@ -10,24 +10,53 @@ database; :class:`WorkloadUnavailable` says which of the two is missing.
 
 - :class:`WorkloadStatement`: one normalised statement and its cumulated cost;
 - :func:`extension_schema`: where the extension was created, if it was;
-- :func:`read_statements`: the statements, most total execution time first;
+- :func:`read_statements`: the statements, most total execution time first, as valid SQL
+  (:func:`plannable_text`);
+- :func:`plannable_text`: a recorded text with the spellings pg_stat_statements makes invalid repaired;
 - :func:`unavailable` and :data:`ENABLE_HINT`: the error naming the missing step.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqltune.connectors.errors import WorkloadUnavailable
 from sqltune.connectors.postgres.catalog import Cursor
 
-__all__ = ["ENABLE_HINT", "WorkloadStatement", "extension_schema", "read_statements", "unavailable"]
+__all__ = [
+    "ENABLE_HINT",
+    "WorkloadStatement",
+    "extension_schema",
+    "plannable_text",
+    "read_statements",
+    "unavailable",
+]
 
 ENABLE_HINT = (
     "enable it with shared_preload_libraries = 'pg_stat_statements' in postgresql.conf "
     "(or ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'), restart the server, "
     "then run CREATE EXTENSION pg_stat_statements in this database"
 )
+
+# ``date '1995-09-01'`` is recorded as ``date $6``, which is not SQL: the typed-literal syntax takes a string
+# constant only. A cast says the same with a parameter.
+_TYPED_LITERAL = re.compile(
+    r"\b(date|time(?:stamp)?(?:tz)?(?: with(?:out)? time zone)?|interval)\s+\$(\d+)\b", re.IGNORECASE
+)
+# ``extract(year FROM d)`` is recorded as ``extract($1 FROM d)``: the field is lost; any field plans alike.
+_EXTRACT_FIELD = re.compile(r"\b(extract\s*\(\s*)\$\d+(\s+FROM\b)", re.IGNORECASE)
+
+
+def plannable_text(query: str) -> str:
+    """``query`` as pg_stat_statements recorded it, with the spellings its normalisation makes invalid
+    repaired (the parameters keep their numbers).
+
+    >>> plannable_text("SELECT extract($1 FROM d) FROM t WHERE d >= date $2 AND w < interval $3")
+    'SELECT extract(year FROM d) FROM t WHERE d >= $2::date AND w < $3::interval'
+    """
+    return _EXTRACT_FIELD.sub(r"\1year\2", _TYPED_LITERAL.sub(r"$\2::\1", query))
+
 
 # Texts another role ran are hidden from roles without pg_read_all_stats; they are useless to sqltune.
 _HIDDEN_TEXT = "<insufficient privilege>"
@@ -75,7 +104,7 @@ def read_statements(
         [min_calls, _HIDDEN_TEXT, limit],
     )
     return [
-        WorkloadStatement(str(query), int(calls), float(total_ms), float(mean_ms), int(rows), queryid)
+        WorkloadStatement(plannable_text(str(query)), int(calls), float(total_ms), float(mean_ms), int(rows), queryid)
         for query, calls, total_ms, mean_ms, rows, queryid in cursor.fetchall()
     ]
 

@@ -43,7 +43,8 @@ Snowflake has no read-only session, so read-only is this package's own disciplin
   shows the account, database and schema only.
 
 The driver is ``snowflake-connector-python`` (``pip install 'sqltune[snowflake]'``); it is looked up as
-``snowflake.connector.connect`` at call time, which is what lets the tests substitute fakesnow.
+``snowflake.connector.connect`` at call time. The tests point it at a fakesnow server (``host=``, ``port=``,
+``protocol="http"``).
 """
 
 try:

@@ -7,8 +7,8 @@
 - :func:`connect`: open a connection, or wrap an open ``snowflake.connector`` one, with sqltune's session
   parameters (``STATEMENT_TIMEOUT_IN_SECONDS``, ``QUERY_TAG``).
 
-The driver is looked up as ``snowflake.connector.connect`` at call time, which is what lets the tests
-substitute fakesnow.
+The driver is looked up as ``snowflake.connector.connect`` at call time; the tests point it at a fakesnow
+server (``host=``, ``port=``, ``protocol="http"``).
 """
 
 from __future__ import annotations
