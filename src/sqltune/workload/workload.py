@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from sqltune.core.source import InputProblem, read_json
 from sqltune.workload.fingerprint import fingerprint_normalized, normalize
 from sqltune.workload.model import BUCKET_SECONDS, SAMPLES, WORKLOAD_FORMAT, Execution, Template, kind_of
-from sqltune.workload.sources import FORMATS, read, sniff
+from sqltune.workload.sources import read, sniff
 
 if TYPE_CHECKING:
     from sqltune.schema import Schema

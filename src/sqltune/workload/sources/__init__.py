@@ -84,5 +84,5 @@ def read(path: str | os.PathLike[str], format: str | None = None, **options: Any
     fmt = FORMATS.get(name)
     if fmt is None:
         raise UnknownFormat(f"unknown workload format {name!r}; expected one of: {', '.join(FORMATS)}")
-    reader: Reader = getattr(fmt.load(), "read")
+    reader: Reader = fmt.load().read
     return reader(Path(path), name, **options)
