@@ -34,14 +34,23 @@ __all__ = ["display", "fingerprint", "fingerprint_normalized", "literals", "norm
 # Strings (standard, E'', N'', B'', X'' prefixes, '' escapes; backslash escapes for E'' and MySQL), dollar
 # quotes, and comments: matched together so that a quote inside a comment (or "--" inside a string) never
 # starts the wrong thing. Quoted identifiers are matched so that they are kept, not mistaken for strings.
-_QUOTED_OR_COMMENT = re.compile(
-    r"""
+_QUOTED_TEMPLATE = r"""
     (?P<comment>--[^\n]*|\#[^\n]*|/\*.*?(?:\*/|\Z))
-  | (?P<string>(?<![\w$])[EeNnBbXx]?'(?:[^'\\]|''|\\.)*(?:'|\Z))
+  | (?P<string>(?<![\w$])STRING(?:'|\Z))
   | (?P<dollar>\$(?P<tag>[A-Za-z_]\w*)?\$.*?(?:\$(?P=tag)\$|\Z))
   | (?P<ident>"(?:[^"]|"")*"|`[^`]*`|\[[^\]\n]*\])
-    """,
-    re.VERBOSE | re.DOTALL,
+"""
+_ESCAPED = r"'(?:[^'\\]|''|\\.)*"  # a string body where a backslash escapes the next character
+_STANDARD = r"'(?:[^']|'')*"  # a standard SQL string body: only '' escapes a quote
+_QUOTED_OR_COMMENT = re.compile(
+    _QUOTED_TEMPLATE.replace("STRING", f"(?:[Ee]{_ESCAPED}|[NnBbXx]?{_STANDARD})"), re.VERBOSE | re.DOTALL
+)
+# MySQL, BigQuery, Snowflake and Spark read a backslash in any string as an escape; standard SQL (PostgreSQL,
+# SQL Server, ...) only in E'' strings.
+_QUOTED_OR_BACKSLASH = re.compile(_QUOTED_TEMPLATE.replace("STRING", f"[EeNnBbXx]?{_ESCAPED}"), re.VERBOSE | re.DOTALL)
+#: Dialects whose strings take backslash escapes (see normalize()).
+BACKSLASH_DIALECTS = frozenset(
+    {"mysql", "bigquery", "snowflake", "spark", "spark2", "databricks", "hive", "doris", "starrocks", "clickhouse"}
 )
 # Numbers that are not part of a name (t1, col_2) or a parameter ($1), and bind parameters: one pass.
 _NUMBER_OR_PARAMETER = re.compile(
@@ -82,11 +91,12 @@ def _may_quote(sql: str) -> bool:
     )
 
 
-def normalize(sql: str) -> str:
+def normalize(sql: str, backslash_escapes: bool = False) -> str:
     """The template key of ``sql``: the same for every execution that differs only in literals, comments,
     white space, keyword case or the length of a literal list. Parentheses and commas are written tight
     (``f(a,b)``); :func:`display` spaces the text out for people."""
-    text = _QUOTED_OR_COMMENT.sub(_replace_quoted, sql) if _may_quote(sql) else sql
+    quoted = _QUOTED_OR_BACKSLASH if backslash_escapes else _QUOTED_OR_COMMENT
+    text = quoted.sub(_replace_quoted, sql) if _may_quote(sql) else sql
     if "\0" in text:
         # Lower-case only what lies outside quoted identifiers (between the \0 markers at odd positions).
         parts = text.split("\0")
@@ -114,9 +124,14 @@ def display(normalized: str) -> str:
     return _KEYWORD_PAREN.sub(r"\1 (", text) if "(" in text else text
 
 
-def fingerprint(sql: str) -> str:
+def fingerprint(sql: str, dialect: str | None = None) -> str:
     """A short stable key (16 hex digits) of ``sql``'s template; equal for executions of one template."""
-    return fingerprint_normalized(normalize(sql))
+    return fingerprint_normalized(normalize(sql, backslash_escapes(dialect)))
+
+
+def backslash_escapes(dialect: str | None) -> bool:
+    """Whether strings of ``dialect`` take backslash escapes (``'it\\'s'``), as MySQL's do."""
+    return (dialect or "").lower() in BACKSLASH_DIALECTS
 
 
 def fingerprint_normalized(normalized: str) -> str:
