@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Install the Debian packages the test suite needs: HypoPG for the server binaries in
+# /usr/lib/postgresql/${PG_VERSION}; pgBadger and pt-query-digest (percona-toolkit), the baselines the workload
+# readers are checked against; Java for Spark's local mode. Packages only: the suite starts the servers it
+# needs (sqltune.testing) and this script never configures, starts or restarts one.
+#
+# Overridable: PG_VERSION (15).
+set -euo pipefail
+
+PG_VERSION="${PG_VERSION:-15}"
+PACKAGES=("postgresql-${PG_VERSION}-hypopg" pgbadger percona-toolkit openjdk-17-jre-headless)
+
+say() { printf 'setup-packages: %s\n' "$*"; }
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+    if dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+        say "$package already installed"
+    else
+        missing+=("$package")
+    fi
+done
+[ "${#missing[@]}" -gt 0 ] || exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+    say "no apt-get here: install ${missing[*]} yourself; the tests needing them fail until then"
+    exit 0
+fi
+[ "$(id -u)" -eq 0 ] || { printf 'setup-packages: error: installing %s needs root\n' "${missing[*]}" >&2; exit 1; }
+if ! apt-cache policy "${missing[@]}" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    say "apt does not know ${missing[*]} yet: apt-get update"
+    apt-get update -qq
+fi
+say "installing ${missing[*]}"
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
