@@ -32,7 +32,6 @@ if TYPE_CHECKING:  # networkx loads on the first plan built, not when the rules 
 
 __all__ = ["PlanGraph"]
 
-
 class PlanGraph:
     """A plan as a :class:`networkx.DiGraph` of node ids (parent -> child), ids in pre-order from the root 0.
 

@@ -15,6 +15,7 @@ from sqltune.core.source import Span
 __all__ = ["Column", "ColumnStats", "ForeignKey", "Index", "Table", "TableStats", "fold"]
 
 
+
 def fold(name: str) -> str:
     """Identifier key: unquoted, lower case."""
     return name.strip().strip('"`[]').lower()
