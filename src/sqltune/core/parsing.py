@@ -31,7 +31,7 @@ from sqltune.core.sqlglot import (
     tokenize,
 )
 from sqltune.core.templating import has_template, render
-from sqltune.core.triage import beyond_the_parser, unknown_object_kind
+from sqltune.core.triage import beyond_the_parser, broken_command, unknown_object_kind
 
 __all__ = ["FailureKind", "ParseFailure", "Statement", "node_span", "parse_source", "parse_sources"]
 
@@ -274,6 +274,9 @@ def _parse_piece(piece: _Piece, dialect: str | None) -> exp.Expression | ParseFa
             span = piece.source.span(at.start, at.end + 1)
             expected = "expected an object type such as TABLE, VIEW or INDEX"
             return ParseFailure(f"syntax error: unknown object type {typo!r} after {what}; {expected}", span)
+        broken = broken_command(tokens.tokens)
+        if broken is not None:
+            return ParseFailure(f"syntax error: {broken}", piece.source.span(tokens.start, tokens.start + 1))
     return expression
 
 

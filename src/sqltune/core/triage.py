@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from sqltune.core.sqlglot import Token, TokenType
 
-__all__ = ["OBJECT_KINDS", "STATEMENT_KEYWORDS", "beyond_the_parser", "unknown_object_kind"]
+__all__ = ["OBJECT_KINDS", "STATEMENT_KEYWORDS", "beyond_the_parser", "broken_command", "unknown_object_kind"]
 
 
 def _words(text: str) -> list[str]:
@@ -139,6 +139,17 @@ def unknown_object_kind(tokens: list[Token]) -> str | None:
         return None
     kind = _kind_after(tokens)
     return None if kind in OBJECT_KINDS else kind or tokens[-1].text
+
+
+def broken_command(tokens: list[Token]) -> str | None:
+    """For a statement sqlglot kept as an opaque command, what marks it as broken SQL (unbalanced brackets, an
+    end where more was needed, a misspelt object kind), else ``None``."""
+    if not _balanced(tokens):
+        return "unbalanced brackets; expected each (, [ or { closed, and each BEGIN or CASE ended"
+    last = tokens[-1]
+    if len(tokens) > 1 and (_word(last) in _DANGLING or last.token_type in _ENDS_NEEDING_MORE):
+        return f"the statement ends after {last.text!r}; expected more"
+    return None
 
 
 def beyond_the_parser(tokens: list[Token], dialect: str | None = None) -> bool:
