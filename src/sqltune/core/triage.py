@@ -9,7 +9,8 @@ not fail a lint step. A failed statement is *beyond the parser* when all of thes
 3. it starts like a statement: a statement keyword of some dialect (:data:`STATEMENT_KEYWORDS`) or, for
    ``CREATE``/``ALTER``/``DROP``, one followed by an object kind (:data:`OBJECT_KINDS`) after its modifiers;
 4. it is not a query or data change (``SELECT``, ``WITH``, ``INSERT``, ``UPDATE``, ``DELETE``, ``MERGE``,
-   ``VALUES``): sqlglot covers those grammars, so a failure there is taken as broken SQL;
+   ``VALUES``) nor a ``CREATE TABLE``/``VIEW``/``INDEX``: sqlglot covers those grammars (and sqltune analyses
+   them), so a failure there is taken as broken SQL;
 5. it does not stop where more was needed: its last token is not a comma, an operator or a keyword that
    must be followed by something (``FROM``, ``WHERE``, ``AND``, ``SET``, ``TABLE``, ...), the mark of a
    truncated statement.
@@ -49,6 +50,9 @@ STATEMENT_KEYWORDS = frozenset(
 
 #: Queries and data changes: sqlglot's grammar for them is thorough, so their failures are syntax errors.
 ANALYSED = frozenset({"SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "MERGE", "VALUES", "UPSERT", "REPLACE"})
+
+#: CREATE of these is read by the schema layer and sqlglot's grammar for it is thorough: failures are errors.
+ANALYSED_KINDS = frozenset({"TABLE", "VIEW", "INDEX"})
 
 #: What CREATE, ALTER and DROP may create, alter or drop (the first word of a multi-word kind).
 OBJECT_KINDS = frozenset(
@@ -160,6 +164,8 @@ def beyond_the_parser(tokens: list[Token], dialect: str | None = None) -> bool:
     if first not in STATEMENT_KEYWORDS or first in ANALYSED:
         return False
     if unknown_object_kind(tokens) is not None:
+        return False
+    if first == "CREATE" and _kind_after(tokens) in ANALYSED_KINDS:
         return False
     last = tokens[-1]
     return not (_word(last) in _DANGLING or last.token_type in _ENDS_NEEDING_MORE)
