@@ -62,7 +62,7 @@ def test_a_slow_parse_is_a_problem_naming_its_line_and_the_run_goes_on() -> None
     [problem] = report.problems
     assert (problem.path, problem.line, problem.fatal) == ("slow.sql", 2, True)
     assert problem.message == (
-        "statement took longer than 0.2 s to analyse; skipped (raise `timeout` in [tool.sqltune])"
+        "statement took longer than 0.2 s to analyse; skipped (raise `timeout` in [tool.sqltune], or --timeout)"
     )
     assert [(f.code, f.span.line) for f in report.findings] == [("SQ001", 1), ("SQ001", 3)]
 
@@ -182,3 +182,15 @@ def test_timeout_option() -> None:
     assert config_from_mapping({}).timeout == 5.0
     with pytest.raises(ConfigError, match="'timeout' must be a number of seconds"):
         config_from_mapping({"timeout": "soon"})
+
+
+def test_the_cli_timeout_overrides_the_configuration(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from sqltune.cli import main
+
+    path = tmp_path / "slow.sql"
+    path.write_text("SELECT a FROM t WHERE " + " OR ".join(f"a = {i} OR b = {i}" for i in range(5000)) + ";\n")
+    result = CliRunner().invoke(main, ["lint", "--no-cache", "--timeout", "0.01", str(path)])
+    assert result.exit_code == 2
+    assert "statement took longer than 0.01 s to analyse; skipped" in result.stdout

@@ -165,7 +165,8 @@ def overrun_message(overrun: Overrun, statement: StatementTokens | None = None) 
     """What a statement that overran its budget is reported with (the same words for parse and checks)."""
     if overrun.kind == "timeout":
         return (
-            f"statement took longer than {overrun.seconds:g} s to analyse; skipped (raise `timeout` in [tool.sqltune])"
+            f"statement took longer than {overrun.seconds:g} s to analyse; skipped "
+            "(raise `timeout` in [tool.sqltune], or --timeout)"
         )
     depth = _nesting(statement.tokens) if statement is not None else 0
     if depth > SUPPORTED_NESTING:
