@@ -266,6 +266,21 @@ def _parse_piece(piece: _Piece, dialect: str | None) -> exp.Expression | ParseFa
             f"({type(error).__name__}); expected valid SQL",
             piece.source.span(tokens.start, tokens.start + 1),
         )
+    if expression is None or isinstance(expression, exp.Condition | exp.Alias | exp.Tuple):
+        # sqlglot parses a bare expression ("a b", "1 + 2") or nothing at all ("+") without an error; neither
+        # is a statement, and neither may pass as a clean one -- unless it starts like one the parser does not
+        # know (MySQL's FLUSH PRIVILEGES reads as "FLUSH AS PRIVILEGES").
+        first = tokens.tokens[0]
+        if (
+            beyond_the_parser(tokens.tokens, dialect) or first.text.upper() == "END"
+        ):  # a block's END; PostgreSQL's COMMIT
+            reason = f"not analysed: beyond sqltune's {dialect or 'generic'} parser (read as an expression)"
+            return ParseFailure(reason, piece.source.span(first.start, first.start + 1), "unsupported")
+        return ParseFailure(
+            f"syntax error: unexpected {first.text!r}; expected a statement such as SELECT, INSERT, UPDATE, "
+            "DELETE or CREATE",
+            piece.source.span(first.start, first.end + 1),
+        )
     if isinstance(expression, exp.Command):
         # sqlglot keeps a statement it does not know as an opaque command, typos in its first words included.
         typo = unknown_object_kind(tokens.tokens)
