@@ -249,7 +249,9 @@ class GraphBuilder:
             name = exp.table_name(node) if kind == "table" else node.name
             table = self.graph.schema.table(name) if kind == "table" else None
         relation = Relation(relation_id, kind, name, alias, info.id, node, table, defined_by)
-        join = node.parent if isinstance(node.parent, exp.Join) else None
+        # A derived table's node is its SELECT; the JOIN holds the Subquery around it.
+        holder = node.parent if isinstance(node.parent, exp.Subquery) and node.parent.this is node else node
+        join = holder.parent if isinstance(holder.parent, exp.Join) else None
         if join is not None:
             relation.join_kind = self._join_kind(join)
         self.relations[relation_id] = relation

@@ -18,6 +18,7 @@ One role is refined afterwards: an equality between columns of one relation is a
 
 from __future__ import annotations
 
+from sqltune.core.predicates import is_aggregate_function
 from sqltune.core.sqlglot import exp
 from sqltune.graph.model import ColumnRole
 
@@ -58,7 +59,7 @@ _TRANSPARENT = (
 )
 # What an ancestor of a column means for its role, by node class (computed once per class: the role walk
 # runs for every column occurrence, and one dict lookup beats four isinstance tests per ancestor).
-_PREDICATE, _WINDOW, _AGGREGATE, _TRANSPARENT_KIND, _OTHER = range(5)
+_PREDICATE, _WINDOW, _AGGREGATE, _TRANSPARENT_KIND, _OTHER, _ANONYMOUS = range(6)
 _ANCESTOR_KINDS: dict[type[exp.Expression], int] = {}
 _FILTER_CLAUSES = frozenset({"where", "on", "having", "qualify"})
 
@@ -70,6 +71,8 @@ def _ancestor_kind(node_type: type[exp.Expression]) -> int:
         kind = _WINDOW
     elif issubclass(node_type, exp.AggFunc):
         kind = _AGGREGATE
+    elif issubclass(node_type, exp.Anonymous):
+        kind = _ANONYMOUS  # an aggregate by name (listagg, jsonb_agg...) or any other function
     elif issubclass(node_type, _TRANSPARENT):
         kind = _TRANSPARENT_KIND
     else:
@@ -111,7 +114,7 @@ def classify(column: exp.Column, stop: exp.Expression) -> ClauseRole:
                 window_role = ColumnRole.WINDOW_PARTITION
             elif key == "order":
                 window_role = ColumnRole.WINDOW_ORDER
-        elif kind == _AGGREGATE:
+        elif kind == _AGGREGATE or (kind == _ANONYMOUS and is_aggregate_function(node)):
             aggregate = True
         elif predicate is None and kind != _TRANSPARENT_KIND:
             wrapped = True

@@ -18,25 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqltune.core.predicates import conjuncts, null_rejected
 from sqltune.core.sqlglot import exp
-from sqltune.rewrites._analysis import FromItem, Scope, conjuncts, not_null_tested, strip_parens
+from sqltune.rewrites._analysis import FromItem, Scope
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
 from sqltune.schema import Schema
 
 __all__ = ["REWRITE", "null_rejecting", "outer_to_inner_join"]
 
-_STRICT_COMPARISONS = (
-    exp.EQ,
-    exp.NEQ,
-    exp.GT,
-    exp.GTE,
-    exp.LT,
-    exp.LTE,
-    exp.Like,
-    exp.ILike,
-    exp.Between,
-    exp.In,
-)
 _STRICT_OPERATORS = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Neg, exp.Paren, exp.Cast, exp.Mod)
 
 
@@ -51,23 +40,9 @@ def _strict_in(node: exp.Expression, item: FromItem, scope: Scope) -> bool:
 
 
 def null_rejecting(conjunct: exp.Expression, item: FromItem, scope: Scope) -> bool:
-    """A WHERE conjunct that is never TRUE when ``item`` is NULL-extended."""
-    conjunct = strip_parens(conjunct)
-    tested = not_null_tested(conjunct)
-    if tested is not None:
-        return _strict_in(tested, item, scope)  # x IS NOT NULL
-    if isinstance(conjunct, exp.Not):
-        inner = strip_parens(conjunct.this)
-        return isinstance(inner, _STRICT_COMPARISONS) and null_rejecting(inner, item, scope)
-    if isinstance(conjunct, exp.In):
-        return _strict_in(strip_parens(conjunct.this), item, scope)
-    if isinstance(conjunct, exp.Between):
-        return _strict_in(strip_parens(conjunct.this), item, scope)
-    if isinstance(conjunct, _STRICT_COMPARISONS):
-        return _strict_in(strip_parens(conjunct.this), item, scope) or _strict_in(
-            strip_parens(conjunct.expression), item, scope
-        )
-    return False
+    """A WHERE conjunct that is never TRUE when ``item`` is NULL-extended: it rejects NULL in an operand that
+    is NULL whenever ``item``'s columns are (:func:`sqltune.core.predicates.null_rejected`)."""
+    return any(_strict_in(operand, item, scope) for operand in null_rejected(conjunct))
 
 
 def _sites(tree: exp.Expression, schema: Schema) -> list[Site]:

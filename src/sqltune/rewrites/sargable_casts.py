@@ -27,8 +27,9 @@ unchanged
 
 from __future__ import annotations
 
+from sqltune.core.predicates import strip_parens
 from sqltune.core.sqlglot import exp
-from sqltune.rewrites._analysis import INTEGER_TYPES, Scope, enclosing_select, numeric_literal, strip_parens
+from sqltune.rewrites._analysis import INTEGER_TYPES, Scope, enclosing_select, numeric_literal
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
 from sqltune.rewrites.sargable_dates import (
     COMPARISONS,

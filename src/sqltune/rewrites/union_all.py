@@ -25,8 +25,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+from sqltune.core.predicates import conjuncts, is_null_tested, strip_parens
 from sqltune.core.sqlglot import exp
-from sqltune.rewrites._analysis import Scope, conjuncts, is_null_tested, numeric_literal, strip_parens, unique_not_null
+from sqltune.graph.predicates import unique_not_null
+from sqltune.rewrites._analysis import Scope, numeric_literal
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
 from sqltune.rewrites.distinct import rows_unique
 from sqltune.schema import Schema, fold

@@ -5,7 +5,7 @@ while the relation is scanned. These rules flag predicates that hide the column 
 middle of a string (SQ003, SQ023), spread a disjunction over several columns (SQ006) or compare values of
 different type families (SQ017), each naming what to write instead.
 
-The helpers at the top (:func:`clause_of`, :func:`uses_by_node`, :func:`conjuncts`, ...) are shared with
+The helpers at the top (:func:`clause_of`, :func:`uses_by_node`, ...) are shared with
 the ``nulls`` and ``joins`` modules.
 """
 
@@ -15,6 +15,7 @@ import weakref
 from collections.abc import Iterator
 from functools import lru_cache
 
+from sqltune.core.predicates import conjuncts, disjuncts
 from sqltune.core.sqlglot import exp
 from sqltune.graph import ColumnUse, QueryGraph
 from sqltune.rules.base import Rule, StatementContext, Violation
@@ -29,7 +30,6 @@ __all__ = [
     "RegexPredicate",
     "clause_of",
     "column_type",
-    "conjuncts",
     "local_columns",
     "negated",
     "stored_column",
@@ -73,24 +73,6 @@ def uses_by_node(graph: QueryGraph) -> dict[int, ColumnUse]:
     if found is None:
         found = _USES[graph] = {id(use.node): use for use in graph.uses}
     return found
-
-
-def conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
-    """The ANDed terms of a condition, parentheses removed (``a AND (b AND c)`` -> ``[a, b, c]``)."""
-    if node is None:
-        return []
-    node = node.unnest()
-    if isinstance(node, exp.And):
-        return [*conjuncts(node.this), *conjuncts(node.expression)]
-    return [node]
-
-
-def disjuncts(node: exp.Expression) -> list[exp.Expression]:
-    """The ORed branches of a condition, parentheses removed."""
-    node = node.unnest()
-    if isinstance(node, exp.Or):
-        return [*disjuncts(node.this), *disjuncts(node.expression)]
-    return [node]
 
 
 def local_columns(node: exp.Expression) -> list[exp.Column]:

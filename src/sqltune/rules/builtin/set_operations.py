@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import combinations
 
+from sqltune.core.predicates import conjuncts
 from sqltune.core.source import Span
 from sqltune.core.sqlglot import exp
 from sqltune.rules.base import Rule, StatementContext, Violation
-from sqltune.rules.builtin.grouping import conjuncts, unwrap
+from sqltune.rules.builtin.grouping import unwrap
 from sqltune.schema import Table, fold
 
 __all__ = ["constant_key"]
