@@ -88,9 +88,62 @@ def _is_constant(node: exp.Expression | None) -> bool:
     return all(not isinstance(child, exp.Column | exp.Query | exp.Subquery) for child in node.walk())
 
 
-def classify(column: exp.Column, stop: exp.Expression) -> ClauseRole:
+#: What the ancestors strictly above a node contribute to a role: the first window role, whether an aggregate
+#: encloses it, and the clause it sits in at the scope's node (``""`` when the walk never meets it).
+_Above = tuple[ColumnRole | None, bool, str]
+
+
+def _kind(node: exp.Expression) -> int:
+    kind = _ANCESTOR_KINDS.get(type(node))
+    return kind if kind is not None else _ancestor_kind(type(node))
+
+
+def _window_role(child: exp.Expression) -> ColumnRole | None:
+    key = child.arg_key
+    if key == "partition_by":
+        return ColumnRole.WINDOW_PARTITION
+    if key == "order":
+        return ColumnRole.WINDOW_ORDER
+    return None
+
+
+def _above(start: exp.Expression, stop: exp.Expression, memo: dict[int, _Above]) -> _Above:
+    """What the ancestors of ``start`` (up to ``stop``) contribute, remembered for every node walked: above a
+    predicate only the window, aggregate and clause matter, and they are the same for a whole chain of
+    ``a = 1 OR b = 2 OR ...`` -- walked once, not once per term."""
+    path: list[exp.Expression] = []
+    node = start
+    result: _Above
+    while True:
+        cached = memo.get(id(node))
+        if cached is not None:
+            result = cached
+            break
+        parent = node.parent
+        if parent is None or parent is stop:
+            result = (None, False, node.arg_key if parent is stop else "")
+            memo[id(node)] = result
+            break
+        path.append(node)
+        node = parent
+    for child in reversed(path):  # top down: each child's answer from its parent's
+        parent = child.parent
+        assert parent is not None
+        window, aggregate, clause = result
+        kind = _kind(parent)
+        if kind == _WINDOW:
+            window = _window_role(child) or window
+        elif kind == _AGGREGATE or (kind == _ANONYMOUS and is_aggregate_function(parent)):
+            aggregate = True
+        result = (window, aggregate, clause)
+        memo[id(child)] = result
+    return result
+
+
+def classify(column: exp.Column, stop: exp.Expression, memo: dict[int, _Above] | None = None) -> ClauseRole:
     """The clause, role, predicate, sargability and constant value of ``column`` in the scope whose query node
-    is ``stop``."""
+    is ``stop``. ``memo`` (one per scope node, kept by the caller) shares the walk above predicates between
+    the columns of one scope."""
     wrapped = False
     predicate: exp.Expression | None = None
     role: ColumnRole | None = None
@@ -99,27 +152,25 @@ def classify(column: exp.Column, stop: exp.Expression) -> ClauseRole:
     aggregate = False
     child: exp.Expression = column
     node = column.parent
-    kinds = _ANCESTOR_KINDS
-    while node is not None and node is not stop:
-        kind = kinds.get(type(node))
-        if kind is None:
-            kind = _ancestor_kind(type(node))
+    while node is not None and node is not stop and predicate is None:
+        kind = _kind(node)
         if kind == _PREDICATE:
-            if predicate is None:
-                predicate = node
-                role, value = _predicate_role(node, child, wrapped)
-        elif kind == _WINDOW and window_role is None:
-            key = child.arg_key
-            if key == "partition_by":
-                window_role = ColumnRole.WINDOW_PARTITION
-            elif key == "order":
-                window_role = ColumnRole.WINDOW_ORDER
+            predicate = node
+            role, value = _predicate_role(node, child, wrapped)
+            break
+        if kind == _WINDOW and window_role is None:
+            window_role = _window_role(child)
         elif kind == _AGGREGATE or (kind == _ANONYMOUS and is_aggregate_function(node)):
             aggregate = True
-        elif predicate is None and kind != _TRANSPARENT_KIND:
+        elif kind != _TRANSPARENT_KIND:
             wrapped = True
         child, node = node, node.parent
-    clause = child.arg_key if node is stop else ""
+    if node is None or node is stop:
+        clause = child.arg_key if node is stop else ""
+    else:  # above the predicate: the shared walk
+        above_window, above_aggregate, clause = _above(node, stop, memo if memo is not None else {})
+        window_role = window_role or above_window
+        aggregate = aggregate or above_aggregate
     if clause == "expressions" and isinstance(stop, exp.Update):
         clause = "set"
     elif clause == "joins":
