@@ -361,6 +361,7 @@ def _substring_search_advice(dialect: str | None) -> str:
 #: Branches whose columns an SQ006 message lists.
 _LISTED_BRANCHES = 6
 
+
 class OrAcrossColumns(Rule):
     """SQ006: ``WHERE a = 1 OR b = 2``: no column is filtered by every branch, so no single index serves
     the disjunction.
