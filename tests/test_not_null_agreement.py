@@ -77,6 +77,7 @@ def cases(draw: st.DrawFn) -> Case:
     ddl = ";\n".join(["CREATE TABLE o (id int PRIMARY KEY)", _table("u", draw(kinds)), _table("w", draw(kinds))])
     shape = draw(st.sampled_from(["table", "inner", "left", "left_reversed", "derived", "cte"]))
     inner_where = ""
+    qualifiers: tuple[str, ...]
     if shape in ("derived", "cte"):
         inner_where = f" WHERE {draw(predicates(('u',)))}" if draw(st.booleans()) else ""
         body = f"SELECT {', '.join(f'u.{c} AS {c}' for c in COLUMNS)} FROM u{inner_where}"
