@@ -49,6 +49,7 @@ __all__ = [
     "null_rejected",
     "own_nodes",
     "rejects_null",
+    "set_branches",
     "strip_parens",
 ]
 
@@ -116,6 +117,33 @@ def disjuncts(node: exp.Expression | None) -> list[exp.Expression]:
     ['a = 1', 'b = 2', 'c = 3 AND d = 4']
     """
     return _split(node, exp.Or)
+
+
+def set_branches(
+    query: exp.Expression, kind: type[exp.SetOperation] | tuple[type[exp.SetOperation], ...] = exp.SetOperation
+) -> list[exp.Expression]:
+    """The branches of a chain of set operations of ``kind``, left to right, with parentheses and
+    ``(subquery)`` wrappers removed; a query of another kind is its own single branch. Iterative: a generated
+    UNION of 10,000 SELECTs is a left-deep tree 10,000 levels deep.
+
+    >>> from sqltune.core.sqlglot import parse_one
+    >>> [b.sql() for b in set_branches(parse_one("SELECT 1 UNION (SELECT 2 UNION ALL SELECT 3) EXCEPT SELECT 4"))]
+    ['SELECT 1', 'SELECT 2', 'SELECT 3', 'SELECT 4']
+    >>> [b.sql() for b in set_branches(parse_one("SELECT 1 UNION SELECT 2 EXCEPT SELECT 4"), exp.Union)]
+    ['SELECT 1 UNION SELECT 2 EXCEPT SELECT 4']
+    """
+    found: list[exp.Expression] = []
+    stack = [query]
+    while stack:
+        current = strip_parens(stack.pop())
+        while isinstance(current, exp.Subquery):
+            current = strip_parens(current.this)
+        if isinstance(current, kind):
+            stack.append(current.expression)
+            stack.append(current.this)
+        else:
+            found.append(current)
+    return found
 
 
 def not_null_tested(node: exp.Expression) -> exp.Expression | None:

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqltune.core.predicates import conjuncts, null_rejected, strip_parens
+from sqltune.core.predicates import conjuncts, null_rejected, set_branches, strip_parens
 from sqltune.core.sqlglot import exp
 from sqltune.graph.model import ColumnUse
 from sqltune.graph.query_graph import QueryGraph
@@ -128,17 +128,12 @@ def _branches(query: exp.Expression) -> list[list[exp.Expression]]:
     """The projections of each SELECT branch of a query (UNION branches walked with a stack); a branch that is
     not a SELECT gives an empty list, which no proof accepts."""
     found: list[list[exp.Expression]] = []
-    stack = [query]
-    while stack:
-        current = strip_parens(stack.pop())
-        while isinstance(current, exp.Subquery):
-            current = strip_parens(current.this)
-        if isinstance(current, exp.SetOperation):
-            stack.extend((current.expression, current.this))
-        elif isinstance(current, exp.Select) and current.expressions:
-            found.append(list(current.expressions))
-        else:
+    for branch in set_branches(query):
+        while isinstance(branch, exp.Subquery):
+            branch = strip_parens(branch.this)
+        if not isinstance(branch, exp.Select) or not branch.expressions:
             return []
+        found.append(list(branch.expressions))
     return found
 
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from sqltune.core.predicates import aggregates_rows, has_window, strip_parens
+from sqltune.core.predicates import aggregates_rows, has_window, set_branches, strip_parens
 from sqltune.core.predicates import own_nodes as own_subtree
 from sqltune.core.sqlglot import exp
 from sqltune.schema import Schema, Table, fold
@@ -165,10 +165,7 @@ def cte_bodies(node: exp.Expression) -> dict[str, exp.CTE]:
 
 def query_outputs(query: exp.Expression) -> list[str] | None:
     """Output column names of a query, ``None`` when a ``*`` or an unnamed expression hides them."""
-    while isinstance(query, exp.Subquery):
-        query = query.this
-    if isinstance(query, exp.SetOperation):
-        return query_outputs(query.this)
+    query = set_branches(query)[0]  # the first branch names a set operation's outputs
     if not isinstance(query, exp.Select):
         return None
     names: list[str] = []

@@ -31,11 +31,15 @@ _STRICT_OPERATORS = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Neg, exp.Paren, exp
 
 def _strict_in(node: exp.Expression, item: FromItem, scope: Scope) -> bool:
     """``node`` is NULL whenever ``item``'s columns are NULL (a column of it, or a strict operator over one)."""
-    if isinstance(node, exp.Column):
-        return scope.resolve(node) is item
-    if isinstance(node, _STRICT_OPERATORS):
-        operands = [child for child in (node.this, node.args.get("expression")) if isinstance(child, exp.Expression)]
-        return any(_strict_in(operand, item, scope) for operand in operands if not isinstance(operand, exp.DataType))
+    stack = [node]  # arithmetic chains grow with the input: no recursion
+    while stack:
+        current = stack.pop()
+        if isinstance(current, exp.Column):
+            if scope.resolve(current) is item:
+                return True
+        elif isinstance(current, _STRICT_OPERATORS):
+            operands = (current.this, current.args.get("expression"))
+            stack.extend(o for o in operands if isinstance(o, exp.Expression) and not isinstance(o, exp.DataType))
     return False
 
 

@@ -199,23 +199,32 @@ class GroupAnalysis:
         return _canonical(node) in self.expressions
 
     def ungrouped(self, node: exp.Expression, clause: str) -> Iterator[exp.Column]:
-        """Columns under ``node`` (an item of ``clause``) that vary within a group."""
-        if isinstance(node, exp.Column):
-            if isinstance(node.this, exp.Star):
-                return
-            if not node.table and fold(node.name) in self.aliases and clause in ("order", "having", "qualify"):
-                return  # an output column by name
-            if self.is_alias_reference(node) or self.is_outer_reference(node) or self.is_grouped(node):
-                return
-            yield node
-            return
-        if is_grouping_aggregate(node) or self.is_grouped_expression(node):
-            return
-        if isinstance(node, exp.Query):
-            yield from self._outer_references(node)
-            return
-        for child in node.iter_expressions():
-            yield from self.ungrouped(child, clause)
+        """Columns under ``node`` (an item of ``clause``) that vary within a group, in the order written.
+
+        Walked with an explicit stack: a HAVING of 10,000 OR terms is a tree 10,000 levels deep.
+        """
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if isinstance(current, exp.Column):
+                if isinstance(current.this, exp.Star):
+                    continue
+                if (
+                    not current.table
+                    and fold(current.name) in self.aliases
+                    and clause in ("order", "having", "qualify")
+                ):
+                    continue  # an output column by name
+                if self.is_alias_reference(current) or self.is_outer_reference(current) or self.is_grouped(current):
+                    continue
+                yield current
+                continue
+            if is_grouping_aggregate(current) or self.is_grouped_expression(current):
+                continue
+            if isinstance(current, exp.Query):
+                yield from self._outer_references(current)
+                continue
+            stack.extend(reversed(list(current.iter_expressions())))
 
     def _outer_references(self, query: exp.Expression) -> Iterator[exp.Column]:
         """Columns of this SELECT's relations used by a nested subquery outside any aggregate there."""

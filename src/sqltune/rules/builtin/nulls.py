@@ -184,12 +184,18 @@ def _outer(node: exp.Expression) -> exp.Expression | None:
 
 
 def _chain(node: exp.Expression) -> list[exp.Expression]:
+    """The operands of ``a || b || ...`` (nested ``||`` flattened, with a stack: chains grow with the input)."""
     if isinstance(node, exp.Concat):
         return list(node.expressions)
     operands: list[exp.Expression] = []
-    for side in (node.this, node.expression):
+    stack = [node.expression, node.this]
+    while stack:
+        side = stack.pop()
         inner = side.unnest()
-        operands.extend(_chain(inner) if isinstance(inner, exp.DPipe) else [side])
+        if isinstance(inner, exp.DPipe):
+            stack.extend((inner.expression, inner.this))
+        else:
+            operands.append(side)
     return operands
 
 
