@@ -81,14 +81,21 @@ def strip_parens(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _split(node: exp.Expression | None, kind: type[exp.Connector]) -> list[exp.Expression]:
-    """The ``kind`` (And / Or) terms of ``node`` from left to right, with an explicit stack (no recursion)."""
+def _split(
+    node: exp.Expression | None,
+    kind: type[exp.Expression] | tuple[type[exp.Expression], ...],
+    wrappers: tuple[type[exp.Expression], ...] = (exp.Paren,),
+) -> list[exp.Expression]:
+    """The operands of a chain of binary ``kind`` nodes from left to right, ``wrappers`` around each removed,
+    with an explicit stack (no recursion)."""
     if node is None:
         return []
     found: list[exp.Expression] = []
     stack = [node]
     while stack:
-        current = strip_parens(stack.pop())
+        current = stack.pop()
+        while isinstance(current, wrappers):
+            current = current.this
         if isinstance(current, kind):
             stack.append(current.expression)
             stack.append(current.this)
@@ -132,18 +139,7 @@ def set_branches(
     >>> [b.sql() for b in set_branches(parse_one("SELECT 1 UNION SELECT 2 EXCEPT SELECT 4"), exp.Union)]
     ['SELECT 1 UNION SELECT 2 EXCEPT SELECT 4']
     """
-    found: list[exp.Expression] = []
-    stack = [query]
-    while stack:
-        current = strip_parens(stack.pop())
-        while isinstance(current, exp.Subquery):
-            current = strip_parens(current.this)
-        if isinstance(current, kind):
-            stack.append(current.expression)
-            stack.append(current.this)
-        else:
-            found.append(current)
-    return found
+    return _split(query, kind, (exp.Paren, exp.Subquery))
 
 
 def not_null_tested(node: exp.Expression) -> exp.Expression | None:
