@@ -11,10 +11,10 @@ import pytest
 
 from sqltune.core.config import Config
 from sqltune.core.findings import Finding
+from sqltune.core.predicates import not_null_tested as is_not_null_test
 from sqltune.core.sqlglot import parse_one
 from sqltune.linter.engine import lint_paths, lint_text
 from sqltune.rules.builtin.joins import TooManyJoins
-from sqltune.rules.builtin.nulls import is_not_null_test
 from sqltune.schema import Schema
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,8 +18,9 @@ this order (:meth:`GraphBuilder.build`):
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqltune.core.sqlglot import Scope, exp, traverse_scope
 from sqltune.graph.joins import SharedColumn, add_joins, merge_join_columns
@@ -54,6 +55,86 @@ def _preorder(scopes: list[Scope]) -> list[Scope]:
         ordered.append(scope)
         stack.extend(reversed(children.get(id(scope), ())))
     return ordered
+
+
+#: The ancestors sqlglot's ``Scope.columns`` looks for to tell a column from an output alias.
+_COLUMN_ANCESTORS = (
+    exp.Select,
+    exp.Qualify,
+    exp.Order,
+    exp.Cluster,
+    exp.Having,
+    exp.Hint,
+    exp.Table,
+    exp.Star,
+    exp.Distinct,
+)
+
+
+def _nearest_ancestor(column: exp.Column, memo: dict[int, exp.Expression | None]) -> exp.Expression | None:
+    """``column.find_ancestor(*_COLUMN_ANCESTORS)``, remembering the answer for every node walked: every node
+    below the ancestor found has the same answer, so a 10,000-term OR chain is walked once, not per column."""
+    path: list[exp.Expression] = []
+    node = column.parent
+    found: exp.Expression | None = None
+    while node is not None:
+        key = id(node)
+        if key in memo:
+            found = memo[key]
+            break
+        if isinstance(node, _COLUMN_ANCESTORS):
+            found = node
+            memo[key] = node
+            break
+        path.append(node)
+        node = node.parent
+    for visited in path:
+        memo[id(visited)] = found
+    return found
+
+
+def _collect_columns(scope: Scope, memo: dict[int, exp.Expression | None]) -> None:
+    """Fill sqlglot's ``scope.columns`` cache with the list its property computes, in linear time.
+
+    sqlglot 30 calls ``find_ancestor`` once per column, which walks the whole left-deep chain of a long
+    ``a = 1 OR b = 2 OR ...``: 10,000 terms took 25 s. The filter below is the property's own, line for line
+    (``sqlglot/optimizer/scope.py``, ``Scope.columns``); children are filled before their parents, whose
+    ``external_columns`` read them. The supported sqlglot window (``core.sqlglot``) pins these internals.
+    """
+    if scope._columns is not None:
+        return
+    scope._ensure_collected()
+    external = [
+        column
+        for child in itertools.chain(
+            scope.subquery_scopes,
+            scope.udtf_scopes,
+            (dts for dts in scope.derived_table_scopes if dts.can_be_correlated),
+        )
+        for column in child.external_columns
+    ]
+    expression = scope.expression
+    named_selects = set(expression.named_selects) if isinstance(expression, exp.Query) else set()
+    columns = []
+    for column in scope._raw_columns + external:
+        ancestor = _nearest_ancestor(column, memo)
+        if (
+            not ancestor
+            or column.text("table")
+            or isinstance(ancestor, exp.Select)
+            or (isinstance(ancestor, exp.Table) and not isinstance(ancestor.this, exp.Func))
+            or (
+                isinstance(ancestor, exp.Order | exp.Cluster | exp.Distinct)
+                and (
+                    isinstance(ancestor.parent, exp.Window | exp.WithinGroup)
+                    or not isinstance(ancestor.parent, exp.Select)
+                    or column.name not in named_selects
+                )
+            )
+            or (isinstance(ancestor, exp.Star) and column.arg_key != "except_")
+        ):
+            columns.append(column)
+    scope._columns = columns
 
 
 def _is_lateral_wrapper(scope: Scope) -> bool:
@@ -110,6 +191,9 @@ class GraphBuilder:
             for scope in traverse_scope(self.statement)
             if not (scope.parent is None and isinstance(scope.expression, exp.Table | exp.Subquery))
         ]
+        ancestors: dict[int, exp.Expression | None] = {}
+        for scope in scopes:  # children first, as sqlglot computes them
+            _collect_columns(scope, ancestors)
         ordered = _preorder(scopes)
         built: list[tuple[ScopeInfo, Scope]] = []
         for scope in ordered:
@@ -259,7 +343,9 @@ class GraphBuilder:
             name = exp.table_name(node) if kind == "table" else node.name
             table = self.graph.schema.table(name) if kind == "table" else None
         relation = Relation(relation_id, kind, name, alias, info.id, node, table, defined_by)
-        join = node.parent if isinstance(node.parent, exp.Join) else None
+        # A derived table's node is its SELECT; the JOIN holds the Subquery around it.
+        holder = node.parent if isinstance(node.parent, exp.Subquery) and node.parent.this is node else node
+        join = holder.parent if isinstance(holder.parent, exp.Join) else None
         if join is not None:
             relation.join_kind = self._join_kind(join)
         self.relations[relation_id] = relation
@@ -341,12 +427,13 @@ class GraphBuilder:
         seen = self._seen_columns
         scope_uses = self._scope_uses.setdefault(info.id, [])
         correlatable = info.kind in ("subquery", "lateral", "derived", "cte", "udtf")
+        above: dict[int, Any] = {}  # the role walk above predicates, shared by this scope's columns
         for column in columns:
             # sqlglot lists a correlated column in its subquery's scope and again in the outer one.
             if id(column) in seen or not isinstance(column, exp.Column) or isinstance(column.this, exp.Star):
                 continue
             seen.add(id(column))
-            clause, role, predicate, sargable, value = classify(column, info.node)
+            clause, role, predicate, sargable, value = classify(column, info.node, above)
             target = column
             if clause in _ALIAS_CLAUSES and not column.table:
                 if outputs is None:

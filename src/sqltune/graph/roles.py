@@ -18,6 +18,11 @@ One role is refined afterwards: an equality between columns of one relation is a
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from sqltune.core.predicates import is_aggregate_function
 from sqltune.core.sqlglot import exp
 from sqltune.graph.model import ColumnRole
 
@@ -58,7 +63,7 @@ _TRANSPARENT = (
 )
 # What an ancestor of a column means for its role, by node class (computed once per class: the role walk
 # runs for every column occurrence, and one dict lookup beats four isinstance tests per ancestor).
-_PREDICATE, _WINDOW, _AGGREGATE, _TRANSPARENT_KIND, _OTHER = range(5)
+_PREDICATE, _WINDOW, _AGGREGATE, _TRANSPARENT_KIND, _OTHER, _ANONYMOUS = range(6)
 _ANCESTOR_KINDS: dict[type[exp.Expression], int] = {}
 _FILTER_CLAUSES = frozenset({"where", "on", "having", "qualify"})
 
@@ -70,6 +75,8 @@ def _ancestor_kind(node_type: type[exp.Expression]) -> int:
         kind = _WINDOW
     elif issubclass(node_type, exp.AggFunc):
         kind = _AGGREGATE
+    elif issubclass(node_type, exp.Anonymous):
+        kind = _ANONYMOUS  # an aggregate by name (listagg, jsonb_agg...) or any other function
     elif issubclass(node_type, _TRANSPARENT):
         kind = _TRANSPARENT_KIND
     else:
@@ -85,38 +92,105 @@ def _is_constant(node: exp.Expression | None) -> bool:
     return all(not isinstance(child, exp.Column | exp.Query | exp.Subquery) for child in node.walk())
 
 
-def classify(column: exp.Column, stop: exp.Expression) -> ClauseRole:
-    """The clause, role, predicate, sargability and constant value of ``column`` in the scope whose query node
-    is ``stop``."""
-    wrapped = False
+@dataclass(frozen=True, slots=True)
+class _Above:
+    """What the ancestors strictly above a node (up to the scope's node) mean for a column below it.
+
+    ``predicate`` is the nearest predicate above and ``operand`` its child on the path; ``wrapped``, ``window``
+    and ``aggregate`` describe the nodes between the node and that predicate (all ancestors when there is
+    none); ``outer_window`` and ``outer_aggregate`` those above the predicate; ``clause`` is the clause at the
+    scope's node (``""`` when the walk never meets it).
+    """
+
     predicate: exp.Expression | None = None
+    operand: exp.Expression | None = None
+    wrapped: bool = False
+    window: ColumnRole | None = None
+    aggregate: bool = False
+    outer_window: ColumnRole | None = None
+    outer_aggregate: bool = False
+    clause: str = ""
+
+
+def _kind(node: exp.Expression) -> int:
+    kind = _ANCESTOR_KINDS.get(type(node))
+    return kind if kind is not None else _ancestor_kind(type(node))
+
+
+def _window_role(child: exp.Expression) -> ColumnRole | None:
+    key = child.arg_key
+    if key == "partition_by":
+        return ColumnRole.WINDOW_PARTITION
+    if key == "order":
+        return ColumnRole.WINDOW_ORDER
+    return None
+
+
+def _step(child: exp.Expression, parent: exp.Expression, above: _Above) -> _Above:
+    """``child``'s summary from its parent's (``above``) and what the parent itself is."""
+    kind = _kind(parent)
+    if kind == _PREDICATE:
+        return _Above(
+            parent,
+            child,
+            outer_window=above.window or above.outer_window,
+            outer_aggregate=above.aggregate or above.outer_aggregate,
+            clause=above.clause,
+        )
+    if kind == _WINDOW:
+        role = _window_role(child)  # the nearest window whose PARTITION BY / ORDER BY holds the column
+        return above if role is None else _replace(above, window=role)
+    if kind == _AGGREGATE or (kind == _ANONYMOUS and is_aggregate_function(parent)):
+        return above if above.aggregate else _replace(above, aggregate=True)
+    if kind != _TRANSPARENT_KIND and not above.wrapped:
+        return _replace(above, wrapped=True)
+    return above
+
+
+def _replace(above: _Above, **changes: Any) -> _Above:
+    return dataclasses.replace(above, **changes)
+
+
+def _summary(node: exp.Expression, stop: exp.Expression, memo: dict[int, _Above]) -> _Above:
+    """:class:`_Above` of ``node``, remembered for every node walked: the columns of one scope share their
+    ancestors, so a chain of 10,000 terms (``a = 1 OR b = 2 OR ...``, ``s || s || ...``) is walked once, not
+    once per term."""
+    path: list[exp.Expression] = []
+    current = node
+    result: _Above
+    while True:
+        cached = memo.get(id(current))
+        if cached is not None:
+            result = cached
+            break
+        parent = current.parent
+        if parent is None or parent is stop:
+            result = _Above(clause=current.arg_key if parent is stop else "")
+            memo[id(current)] = result
+            break
+        path.append(current)
+        current = parent
+    for child in reversed(path):  # top down: each node's summary from its parent's
+        parent = child.parent
+        assert parent is not None
+        result = _step(child, parent, result)
+        memo[id(child)] = result
+    return result
+
+
+def classify(column: exp.Column, stop: exp.Expression, memo: dict[int, _Above] | None = None) -> ClauseRole:
+    """The clause, role, predicate, sargability and constant value of ``column`` in the scope whose query node
+    is ``stop``. ``memo`` (one per scope node, kept by the caller) shares the walk up between the columns of
+    one scope."""
+    above = _summary(column, stop, memo if memo is not None else {})
+    predicate, wrapped = above.predicate, above.wrapped
     role: ColumnRole | None = None
     value: exp.Expression | None = None
-    window_role: ColumnRole | None = None
-    aggregate = False
-    child: exp.Expression = column
-    node = column.parent
-    kinds = _ANCESTOR_KINDS
-    while node is not None and node is not stop:
-        kind = kinds.get(type(node))
-        if kind is None:
-            kind = _ancestor_kind(type(node))
-        if kind == _PREDICATE:
-            if predicate is None:
-                predicate = node
-                role, value = _predicate_role(node, child, wrapped)
-        elif kind == _WINDOW and window_role is None:
-            key = child.arg_key
-            if key == "partition_by":
-                window_role = ColumnRole.WINDOW_PARTITION
-            elif key == "order":
-                window_role = ColumnRole.WINDOW_ORDER
-        elif kind == _AGGREGATE:
-            aggregate = True
-        elif predicate is None and kind != _TRANSPARENT_KIND:
-            wrapped = True
-        child, node = node, node.parent
-    clause = child.arg_key if node is stop else ""
+    if predicate is not None and above.operand is not None:
+        role, value = _predicate_role(predicate, above.operand, wrapped)
+    window_role = above.window or above.outer_window
+    aggregate = above.aggregate or above.outer_aggregate
+    clause = above.clause
     if clause == "expressions" and isinstance(stop, exp.Update):
         clause = "set"
     elif clause == "joins":

@@ -1,7 +1,10 @@
-"""Facts the rewrites prove before they change a query: which table a column is, NOT NULL, unique keys.
+"""Facts the rewrites prove before they change a query: which FROM item a column reads, where an outer
+expression may move, literals, fresh aliases, and the small tree edits the rewrites share.
 
 Everything here answers conservatively: ``None`` or ``False`` whenever the schema or the syntax does not
 settle the question, so that a rewrite built on these answers is only APPLIED when it is really proven.
+Conjuncts, NULL tests, aggregates and the NOT-NULL and unique-key proofs are the predicate toolkit's
+(:mod:`sqltune.core.predicates`, :mod:`sqltune.graph.predicates`), shared with the lint rules.
 
 >>> from sqltune.core.sqlglot import parse_one
 >>> from sqltune.schema import Schema
@@ -10,9 +13,8 @@ settle the question, so that a rewrite built on these answers is only APPLIED wh
 >>> scope = Scope(select, schema)
 >>> [(item.alias, item.null_extended) for item in scope.items]
 [('t', False), ('u', True)]
->>> x = select.find(exp.Column)
->>> scope.not_null(x), scope.not_null(x, conjuncts(select.args["where"].this)), scope.not_null(parse_one("t.id"))
-(False, True, True)
+>>> scope.resolve(parse_one("t.id")).alias, scope.resolve(select.find(exp.Column))
+('t', None)
 """
 
 from __future__ import annotations
@@ -22,23 +24,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from sqltune.core.predicates import aggregates_rows, has_window, set_branches, strip_parens
+from sqltune.core.predicates import own_nodes as own_subtree
 from sqltune.core.sqlglot import exp
 from sqltune.schema import Schema, Table, fold
 
-__all__ = [
-    "FromItem",
-    "Scope",
-    "conjoin",
-    "conjuncts",
-    "fresh_alias",
-    "has_aggregate",
-    "has_window",
-    "is_deterministic",
-    "numeric_literal",
-    "own_columns",
-    "strip_parens",
-    "unique_not_null",
-]
+__all__ = ["FromItem", "Scope", "conjoin", "fresh_alias", "is_deterministic", "numeric_literal", "own_columns"]
 
 #: Functions whose value changes between calls in one statement: moving or duplicating them changes results.
 VOLATILE = frozenset(
@@ -68,51 +59,6 @@ DATE_TYPES = frozenset({"DATE"})
 TIMESTAMP_PREFIXES = ("TIMESTAMP", "DATETIME")
 
 
-def strip_parens(node: exp.Expression) -> exp.Expression:
-    while isinstance(node, exp.Paren):
-        node = node.this
-    return node
-
-
-def conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
-    """The AND-ed parts of a predicate, parentheses removed.
-
-    >>> from sqltune.core.sqlglot import parse_one
-    >>> [c.sql() for c in conjuncts(parse_one("a = 1 AND (b = 2 AND (c = 3 OR d = 4))"))]
-    ['a = 1', 'b = 2', 'c = 3 OR d = 4']
-    """
-    if node is None:
-        return []
-    node = strip_parens(node)
-    if isinstance(node, exp.And):
-        return conjuncts(node.this) + conjuncts(node.expression)
-    return [node]
-
-
-def not_null_tested(node: exp.Expression) -> exp.Expression | None:
-    """``x`` of ``x IS NOT NULL`` (sqlglot writes it as ``Is(negate=True)`` or as ``NOT (x IS NULL)``).
-
-    >>> from sqltune.core.sqlglot import parse_one
-    >>> not_null_tested(parse_one("a IS NOT NULL")).sql(), not_null_tested(parse_one("a IS NULL"))
-    ('a', None)
-    """
-    node = strip_parens(node)
-    negated = False
-    if isinstance(node, exp.Not):
-        negated, node = True, strip_parens(node.this)
-    if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null) and negated != bool(node.args.get("negate")):
-        return strip_parens(node.this)
-    return None
-
-
-def is_null_tested(node: exp.Expression) -> exp.Expression | None:
-    """``x`` of ``x IS NULL`` (not negated either way), else ``None``."""
-    node = strip_parens(node)
-    if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null) and not node.args.get("negate"):
-        return strip_parens(node.this)
-    return None
-
-
 def is_not_null(node: exp.Expression) -> exp.Expression:
     """``node IS NOT NULL``."""
     return exp.Is(this=node, expression=exp.Null(), negate=True)
@@ -135,38 +81,16 @@ def set_where(select: exp.Select, predicate: exp.Expression | None) -> None:
     select.set("where", exp.Where(this=predicate) if predicate is not None else None)
 
 
-def _inside_nested_query(node: exp.Expression, root: exp.Expression) -> bool:
-    parent = node.parent
-    while parent is not None and parent is not root:
-        if isinstance(parent, exp.Query | exp.Subquery):
-            return True
-        parent = parent.parent
-    return False
-
-
 def own_nodes(
     root: exp.Expression, kind: type[exp.Expression] | tuple[type[exp.Expression], ...]
 ) -> Iterator[exp.Expression]:
     """Nodes of ``kind`` under ``root`` that are not inside a nested query (``root`` may itself be a query)."""
-    for node in root.find_all(kind):
-        if node is not root and not _inside_nested_query(node, root):
-            yield node
+    return (node for node in own_subtree(root) if node is not root and isinstance(node, kind))
 
 
 def own_columns(root: exp.Expression) -> list[exp.Column]:
     """Column references of ``root`` itself, not of its nested subqueries."""
     return [node for node in own_nodes(root, exp.Column) if isinstance(node, exp.Column)]
-
-
-def has_aggregate(node: exp.Expression) -> bool:
-    """An aggregate of this query level (not a window function, not inside a subquery)."""
-    if isinstance(node, exp.AggFunc) and not isinstance(node.parent, exp.Window):
-        return True
-    return any(not isinstance(agg.parent, exp.Window) for agg in own_nodes(node, exp.AggFunc))
-
-
-def has_window(node: exp.Expression) -> bool:
-    return isinstance(node, exp.Window) or any(True for _ in own_nodes(node, exp.Window))
 
 
 def function_name(node: exp.Expression) -> str:
@@ -221,21 +145,6 @@ def fresh_alias(tree: exp.Expression, base: str, exclude: exp.Expression | None 
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def unique_not_null(table: Table, columns: Iterable[str]) -> bool:
-    """The columns include a primary key or a unique key whose columns are all NOT NULL.
-
-    A UNIQUE key over a nullable column admits many NULL rows, so it does not make rows distinct.
-    """
-    wanted = {fold(c) for c in columns}
-    keys = [table.primary_key, *table.unique_keys]
-    keys += [index.columns for index in table.indexes if index.unique and index.where is None]
-    for key in keys:
-        folded = {fold(c) for c in key}
-        if key and folded <= wanted and all(table.is_not_null(c) for c in folded):
-            return True
-    return False
-
-
 def unique_match(table: Table, columns: Iterable[str]) -> bool:
     """Equality on these columns matches at most one row (NULL never equals, so nullable keys count)."""
     return table.is_unique(columns)
@@ -256,10 +165,7 @@ def cte_bodies(node: exp.Expression) -> dict[str, exp.CTE]:
 
 def query_outputs(query: exp.Expression) -> list[str] | None:
     """Output column names of a query, ``None`` when a ``*`` or an unnamed expression hides them."""
-    while isinstance(query, exp.Subquery):
-        query = query.this
-    if isinstance(query, exp.SetOperation):
-        return query_outputs(query.this)
+    query = set_branches(query)[0]  # the first branch names a set operation's outputs
     if not isinstance(query, exp.Select):
         return None
     names: list[str] = []
@@ -405,29 +311,6 @@ class Scope:
         col = item.table.column(column.name)
         return col.type.upper() if col is not None else ""
 
-    def not_null(self, node: exp.Expression, where: Iterable[exp.Expression] = ()) -> bool:
-        """``node`` is never NULL in this SELECT's rows that pass the WHERE conjuncts ``where``.
-
-        Proven by: a non-NULL literal; a NOT NULL column of a table not on the nullable side of an outer
-        join; or a conjunct ``col IS NOT NULL`` / ``col <op> value`` on the same column among ``where``.
-        """
-        node = strip_parens(node)
-        if isinstance(node, exp.Literal):
-            return True
-        if not isinstance(node, exp.Column):
-            return False
-        for conjunct in where:
-            conjunct = strip_parens(conjunct)
-            if not_null_tested(conjunct) == node:
-                return True
-            comparison = isinstance(conjunct, exp.EQ | exp.NEQ | exp.GT | exp.GTE | exp.LT | exp.LTE)
-            if comparison and node in (strip_parens(conjunct.this), strip_parens(conjunct.expression)):
-                return True
-        item = self.resolve(node)
-        if item is None or item.table is None or item.null_extended:
-            return False
-        return item.table.is_not_null(node.name)
-
 
 def _alias_columns(alias: exp.Expression | None) -> list[str] | None:
     if isinstance(alias, exp.TableAlias) and alias.columns:
@@ -466,7 +349,7 @@ def plain_subquery(node: exp.Expression | None) -> exp.Select | None:
         isinstance(select.args.get("distinct"), exp.Distinct) and select.args["distinct"].args.get("on")
     ):
         return None
-    if any(has_window(p) or has_aggregate(p) for p in select.expressions):
+    if any(has_window(p) or aggregates_rows(p) for p in select.expressions):
         return None
     return select
 

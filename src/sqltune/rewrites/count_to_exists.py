@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+from sqltune.core.predicates import conjuncts, strip_parens
 from sqltune.core.sqlglot import exp
-from sqltune.rewrites._analysis import conjoin, conjuncts, is_not_null, numeric_literal, set_where, strip_parens
+from sqltune.rewrites._analysis import conjoin, is_not_null, numeric_literal, set_where
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
 from sqltune.schema import Schema
 

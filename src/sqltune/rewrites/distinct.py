@@ -19,16 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqltune.core.predicates import aggregates_rows, conjuncts, has_window, strip_parens
 from sqltune.core.sqlglot import exp
-from sqltune.rewrites._analysis import (
-    FromItem,
-    Scope,
-    conjuncts,
-    has_aggregate,
-    has_window,
-    strip_parens,
-    unique_not_null,
-)
+from sqltune.graph.predicates import unique_not_null
+from sqltune.rewrites._analysis import FromItem, Scope
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
 from sqltune.schema import Schema, fold
 
@@ -62,7 +56,7 @@ def rows_unique(select: exp.Select, scope: Scope) -> bool:
     """Every row ``select`` returns is distinct (ignoring its DISTINCT), as proven by keys and joins."""
     if not scope.complete or not scope.items or select.args.get("group") or scope.select is not select:
         return False
-    if any(has_aggregate(p) or has_window(p) for p in select.expressions):
+    if any(aggregates_rows(p) or has_window(p) for p in select.expressions):
         return False
     projected: dict[int, set[str]] = {}
     for projection in select.expressions:

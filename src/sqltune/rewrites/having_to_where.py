@@ -20,18 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqltune.core.predicates import aggregates_rows, conjuncts, has_window, strip_parens
 from sqltune.core.sqlglot import exp
-from sqltune.rewrites._analysis import (
-    Scope,
-    conjoin,
-    conjuncts,
-    has_aggregate,
-    has_window,
-    is_deterministic,
-    own_columns,
-    set_where,
-    strip_parens,
-)
+from sqltune.rewrites._analysis import Scope, conjoin, is_deterministic, own_columns, set_where
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site, shown
 from sqltune.schema import Schema, fold
 
@@ -113,7 +104,7 @@ def _sites(tree: exp.Expression, schema: Schema) -> list[Site]:
         proven: list[exp.Expression] = []
         advised: list[exp.Expression] = []
         for conjunct in conjuncts(having.this):
-            if has_aggregate(conjunct) or has_window(conjunct) or not is_deterministic(conjunct):
+            if aggregates_rows(conjunct) or has_window(conjunct) or not is_deterministic(conjunct):
                 continue
             if conjunct.find(exp.Query, exp.Subquery) is not None:
                 continue

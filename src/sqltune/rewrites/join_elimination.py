@@ -22,8 +22,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqltune.core.predicates import conjuncts, strip_parens
 from sqltune.core.sqlglot import exp
-from sqltune.rewrites._analysis import FromItem, Scope, conjoin, conjuncts, is_not_null, set_where, strip_parens
+from sqltune.graph import QueryGraph
+from sqltune.graph.predicates import proven_not_null
+from sqltune.rewrites._analysis import FromItem, Scope, conjoin, is_not_null, set_where
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site, shown
 from sqltune.schema import Schema, fold
 
@@ -109,6 +112,7 @@ def _foreign_key_proves(pairs: list[tuple[str, exp.Column]], item: FromItem, sco
 
 def _sites(tree: exp.Expression, schema: Schema) -> list[Site]:
     sites: list[Site] = []
+    graph: QueryGraph | None = None  # built for the first inner join that may go
     for select in tree.find_all(exp.Select):
         scope = Scope(select, schema)
         if not scope.complete:
@@ -132,7 +136,9 @@ def _sites(tree: exp.Expression, schema: Schema) -> list[Site]:
             later = scope.items[index + 1 :]
             if rest or any(other.side in {"right", "full"} for other in later):
                 continue
-            nullable = [column for _, column in pairs if not scope.not_null(column)]
+            graph = graph or QueryGraph.build(tree, schema)
+            # Not the SELECT's own filters: the ON being removed is one of them.
+            nullable = [column for _, column in pairs if not proven_not_null(graph, column, filtered=False)]
             guard = [is_not_null(column.copy()) for column in nullable]
             conditions: tuple[str, ...] = ()
             if not _foreign_key_proves(pairs, item, scope, schema):

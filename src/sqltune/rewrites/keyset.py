@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqltune.core.predicates import conjuncts, strip_parens
 from sqltune.core.sqlglot import exp
-from sqltune.rewrites._analysis import conjoin, conjuncts, numeric_literal, set_where, strip_parens
+from sqltune.rewrites._analysis import conjoin, numeric_literal, set_where
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
 from sqltune.schema import Schema, fold
 

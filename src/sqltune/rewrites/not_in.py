@@ -4,7 +4,10 @@
 NULL ``x`` is NULL whenever the subquery returns a row. Planners therefore cannot turn it into an anti-join
 (PostgreSQL runs a SubPlan, re-scanned or hashed in memory), while ``NOT EXISTS`` is a plain anti-join. The
 two agree exactly when neither side can be NULL, so the change is APPLIED only when the schema (NOT NULL
-columns of tables not on the nullable side of an outer join) or an ``IS NOT NULL`` condition proves it.
+columns of tables not on the nullable side of an outer join, through derived tables and CTEs) or a filter
+(``IS NOT NULL``, a comparison, ``LIKE``, ``IN``, ``BETWEEN``) proves it: the predicate toolkit's NOT-NULL proof
+(:func:`sqltune.graph.predicates.can_be_null`), the one SQ004 uses, so SQ004 is silent exactly when the
+subquery's side is proven here.
 
 >>> from sqltune.rewrites.base import show
 >>> ddl = "CREATE TABLE t (id int PRIMARY KEY, x int); CREATE TABLE u (t_id int NOT NULL, y int)"
@@ -22,20 +25,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqltune.core.predicates import aggregates_rows, conjuncts, has_window, strip_parens
 from sqltune.core.sqlglot import exp
+from sqltune.graph import QueryGraph
+from sqltune.graph.predicates import proven_not_null, query_can_be_null
 from sqltune.rewrites._analysis import (
     Scope,
     conjoin,
-    conjuncts,
     enclosing_select,
-    has_aggregate,
-    has_window,
     is_deterministic,
     movable_outer,
     plain_subquery,
     qualify,
     set_where,
-    strip_parens,
 )
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site, shown
 from sqltune.schema import Schema
@@ -51,10 +53,12 @@ RATIONALE = (
 
 def _sites(tree: exp.Expression, schema: Schema) -> list[Site]:
     sites: list[Site] = []
+    graph: QueryGraph | None = None  # built once, for the first NOT IN found
     for negation in tree.find_all(exp.Not, exp.NEQ):
         found = _not_in(negation)
         if found is not None:
-            site = _site(negation, *found, schema)
+            graph = graph or QueryGraph.build(tree, schema)
+            site = _site(negation, *found, schema, graph)
             if site is not None:
                 sites.append(site)
     return sites
@@ -75,13 +79,15 @@ def _not_in(node: exp.Expression) -> tuple[exp.Expression, exp.Subquery] | None:
     return None
 
 
-def _site(negation: exp.Expression, value: exp.Expression, subquery: exp.Subquery, schema: Schema) -> Site | None:
+def _site(
+    negation: exp.Expression, value: exp.Expression, subquery: exp.Subquery, schema: Schema, graph: QueryGraph
+) -> Site | None:
     outer = enclosing_select(negation)
     sub = plain_subquery(subquery)
     if outer is None or sub is None or len(sub.expressions) != 1 or isinstance(value, exp.Tuple):
         return None
     projected = sub.expressions[0].unalias()
-    if has_aggregate(projected) or has_window(projected) or not is_deterministic(projected):
+    if aggregates_rows(projected) or has_window(projected) or not is_deterministic(projected):
         return None
     outer_scope, sub_scope = Scope(outer, schema), Scope(sub, schema)
     moved = movable_outer(value, outer_scope, sub_scope)
@@ -89,19 +95,17 @@ def _site(negation: exp.Expression, value: exp.Expression, subquery: exp.Subquer
         return None
     where = outer.args.get("where")
     top_level = isinstance(where, exp.Where) and any(c is negation for c in conjuncts(where.this))
-    outer_where = conjuncts(where.this) if top_level and isinstance(where, exp.Where) else []
-    sub_where_node = sub.args.get("where")
-    sub_where = conjuncts(sub_where_node.this) if isinstance(sub_where_node, exp.Where) else []
     inner = projected.copy()
     for item in sub_scope.items:
         qualify(inner, item)
     conditions: list[str] = []
-    if not outer_scope.not_null(value, outer_where):
+    # The outer SELECT's filters guard x only when the NOT IN is one of its WHERE conjuncts.
+    if not proven_not_null(graph, value, filtered=top_level):
         conditions.append(
             f"{shown(moved)} is never NULL (NOT IN is NULL for a NULL x when the subquery returns rows; "
             "NOT EXISTS keeps the row)"
         )
-    if not sub_scope.not_null(projected, sub_where):
+    if query_can_be_null(graph, subquery) is not False:
         conditions.append(
             f"{shown(inner)} is never NULL in the subquery's rows (one NULL makes NOT IN NULL for every row "
             "without a match)"

@@ -28,17 +28,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqltune.core.predicates import aggregates_rows, conjuncts, disjuncts, has_window
 from sqltune.core.sqlglot import exp
-from sqltune.rewrites._analysis import (
-    conjoin,
-    conjuncts,
-    has_aggregate,
-    has_window,
-    is_deterministic,
-    own_columns,
-    set_where,
-    strip_parens,
-)
+from sqltune.rewrites._analysis import conjoin, is_deterministic, own_columns, set_where
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
 from sqltune.schema import Schema, fold
 
@@ -53,13 +45,6 @@ RATIONALE = (
 MAX_BRANCHES = 4
 
 
-def disjuncts(node: exp.Expression) -> list[exp.Expression]:
-    node = strip_parens(node)
-    if isinstance(node, exp.Or):
-        return disjuncts(node.this) + disjuncts(node.expression)
-    return [node]
-
-
 def _columns(node: exp.Expression) -> frozenset[str]:
     return frozenset(fold(column.sql()) for column in own_columns(node) if not isinstance(column.parent, exp.Dot))
 
@@ -70,7 +55,7 @@ def _splittable(select: exp.Select) -> bool:
     distinct = select.args.get("distinct")
     if isinstance(distinct, exp.Distinct) and distinct.args.get("on"):
         return False
-    if any(has_aggregate(p) or has_window(p) for p in select.expressions) or not is_deterministic(select):
+    if any(aggregates_rows(p) or has_window(p) for p in select.expressions) or not is_deterministic(select):
         return False
     parent = select.parent
     # The SELECT must stand where a UNION may: the statement itself or the body of a (subquery) or CTE.

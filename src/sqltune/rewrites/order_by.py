@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqltune.core.predicates import aggregates_rows, has_window
 from sqltune.core.sqlglot import exp
-from sqltune.rewrites._analysis import cte_bodies, function_name, has_aggregate, has_window, own_nodes
+from sqltune.rewrites._analysis import cte_bodies, function_name, own_nodes
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
 from sqltune.schema import Schema, fold
 
@@ -77,7 +78,7 @@ def _order_insensitive(consumer: exp.Select) -> bool:
             return False
     if consumer.args.get("order"):
         return True
-    return bool(consumer.args.get("group")) or any(has_aggregate(p) for p in consumer.expressions)
+    return bool(consumer.args.get("group")) or any(aggregates_rows(p) for p in consumer.expressions)
 
 
 def _consumers(query: exp.Expression) -> list[exp.Select] | None:

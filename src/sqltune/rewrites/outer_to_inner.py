@@ -18,56 +18,35 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqltune.core.predicates import conjuncts, null_rejected
 from sqltune.core.sqlglot import exp
-from sqltune.rewrites._analysis import FromItem, Scope, conjuncts, not_null_tested, strip_parens
+from sqltune.rewrites._analysis import FromItem, Scope
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
 from sqltune.schema import Schema
 
 __all__ = ["REWRITE", "null_rejecting", "outer_to_inner_join"]
 
-_STRICT_COMPARISONS = (
-    exp.EQ,
-    exp.NEQ,
-    exp.GT,
-    exp.GTE,
-    exp.LT,
-    exp.LTE,
-    exp.Like,
-    exp.ILike,
-    exp.Between,
-    exp.In,
-)
 _STRICT_OPERATORS = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Neg, exp.Paren, exp.Cast, exp.Mod)
 
 
 def _strict_in(node: exp.Expression, item: FromItem, scope: Scope) -> bool:
     """``node`` is NULL whenever ``item``'s columns are NULL (a column of it, or a strict operator over one)."""
-    if isinstance(node, exp.Column):
-        return scope.resolve(node) is item
-    if isinstance(node, _STRICT_OPERATORS):
-        operands = [child for child in (node.this, node.args.get("expression")) if isinstance(child, exp.Expression)]
-        return any(_strict_in(operand, item, scope) for operand in operands if not isinstance(operand, exp.DataType))
+    stack = [node]  # arithmetic chains grow with the input: no recursion
+    while stack:
+        current = stack.pop()
+        if isinstance(current, exp.Column):
+            if scope.resolve(current) is item:
+                return True
+        elif isinstance(current, _STRICT_OPERATORS):
+            operands = (current.this, current.args.get("expression"))
+            stack.extend(o for o in operands if isinstance(o, exp.Expression) and not isinstance(o, exp.DataType))
     return False
 
 
 def null_rejecting(conjunct: exp.Expression, item: FromItem, scope: Scope) -> bool:
-    """A WHERE conjunct that is never TRUE when ``item`` is NULL-extended."""
-    conjunct = strip_parens(conjunct)
-    tested = not_null_tested(conjunct)
-    if tested is not None:
-        return _strict_in(tested, item, scope)  # x IS NOT NULL
-    if isinstance(conjunct, exp.Not):
-        inner = strip_parens(conjunct.this)
-        return isinstance(inner, _STRICT_COMPARISONS) and null_rejecting(inner, item, scope)
-    if isinstance(conjunct, exp.In):
-        return _strict_in(strip_parens(conjunct.this), item, scope)
-    if isinstance(conjunct, exp.Between):
-        return _strict_in(strip_parens(conjunct.this), item, scope)
-    if isinstance(conjunct, _STRICT_COMPARISONS):
-        return _strict_in(strip_parens(conjunct.this), item, scope) or _strict_in(
-            strip_parens(conjunct.expression), item, scope
-        )
-    return False
+    """A WHERE conjunct that is never TRUE when ``item`` is NULL-extended: it rejects NULL in an operand that
+    is NULL whenever ``item``'s columns are (:func:`sqltune.core.predicates.null_rejected`)."""
+    return any(_strict_in(operand, item, scope) for operand in null_rejected(conjunct))
 
 
 def _sites(tree: exp.Expression, schema: Schema) -> list[Site]:

@@ -27,19 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqltune.core.predicates import aggregates_rows, conjuncts, has_window, strip_parens
 from sqltune.core.sqlglot import exp
-from sqltune.rewrites._analysis import (
-    FromItem,
-    Scope,
-    conjoin,
-    conjuncts,
-    has_aggregate,
-    has_window,
-    is_deterministic,
-    own_columns,
-    set_where,
-    strip_parens,
-)
+from sqltune.rewrites._analysis import FromItem, Scope, conjoin, is_deterministic, own_columns, set_where
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
 from sqltune.rewrites.having_to_where import _EQUALITY_COMPATIBLE, CONDITION
 from sqltune.schema import Schema, fold
@@ -141,7 +131,7 @@ def _site(
 ) -> Site | None:
     if conjunct.find(exp.Query, exp.Subquery) is not None or not is_deterministic(conjunct):
         return None
-    if has_aggregate(conjunct) or has_window(conjunct):
+    if aggregates_rows(conjunct) or has_window(conjunct):
         return None
     columns = own_columns(conjunct)
     if not columns or any(scope.resolve(column) is not item or fold(column.name) not in mapping for column in columns):
@@ -152,11 +142,11 @@ def _site(
         if replacement.find(exp.Query, exp.Subquery) is not None:
             return None
         column.replace(exp.Paren(this=replacement) if isinstance(replacement, exp.Binary | exp.Unary) else replacement)
-    aggregated = has_aggregate(pushed)
+    aggregated = aggregates_rows(pushed)
     grouping = _grouping(body)
     conditions: tuple[str, ...] = ()
     target = "where"
-    if aggregated or (grouping is None and any(has_aggregate(p) for p in body.expressions)):
+    if aggregated or (grouping is None and any(aggregates_rows(p) for p in body.expressions)):
         target = "having"
     elif grouping is not None:
         expressions = [strip_parens(mapping[fold(c.name)]).sql() for c in columns]

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+from sqltune.core.predicates import strip_parens
 from sqltune.core.sqlglot import exp
 from sqltune.rewrites._analysis import (
     EXACT_NUMERIC_PREFIXES,
@@ -36,7 +37,6 @@ from sqltune.rewrites._analysis import (
     decimal_literal,
     enclosing_select,
     numeric_literal,
-    strip_parens,
 )
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site, shown
 from sqltune.schema import Schema

@@ -27,8 +27,9 @@ unchanged
 
 from __future__ import annotations
 
+from sqltune.core.predicates import strip_parens
 from sqltune.core.sqlglot import exp
-from sqltune.rewrites._analysis import INTEGER_TYPES, Scope, enclosing_select, numeric_literal, strip_parens
+from sqltune.rewrites._analysis import INTEGER_TYPES, Scope, enclosing_select, numeric_literal
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site, shown
 from sqltune.rewrites.sargable_dates import (
     COMPARISONS,
@@ -84,9 +85,12 @@ def _widening(node: exp.Expression, scope: Scope | None) -> exp.Expression | Non
 def _sites(tree: exp.Expression, schema: Schema) -> list[Site]:
     sites: list[Site] = []
     for comparison in tree.find_all(*COMPARISONS):
+        candidates = [side for side in sides(comparison) if isinstance(side[0], exp.Cast | exp.TsOrDsToDate | exp.Date)]
+        if not candidates:
+            continue  # the enclosing SELECT (a walk up per comparison) is looked up only for a cast
         select = enclosing_select(comparison)
         scope = Scope(select, schema) if select is not None else None
-        for cast, constant, kind in sides(comparison):
+        for cast, constant, kind in candidates:
             column = _to_date_column(cast)
             if column is not None:
                 moment = parse_moment(constant)

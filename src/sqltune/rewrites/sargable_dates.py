@@ -30,15 +30,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from sqltune.core.predicates import strip_parens
 from sqltune.core.sqlglot import exp
-from sqltune.rewrites._analysis import (
-    DATE_TYPES,
-    TIMESTAMP_PREFIXES,
-    Scope,
-    enclosing_select,
-    numeric_literal,
-    strip_parens,
-)
+from sqltune.rewrites._analysis import DATE_TYPES, TIMESTAMP_PREFIXES, Scope, enclosing_select, numeric_literal
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site, shown
 from sqltune.schema import Schema
 

@@ -16,20 +16,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqltune.core.predicates import (
+    aggregates_rows,
+    calls_aggregate,
+    conjuncts,
+    has_window,
+    is_aggregate_function,
+    strip_parens,
+)
 from sqltune.core.sqlglot import exp
 from sqltune.rewrites._analysis import (
     Scope,
     conjoin,
-    conjuncts,
     enclosing_select,
     fresh_alias,
-    has_aggregate,
-    has_window,
     is_deterministic,
     is_null,
     own_columns,
     set_where,
-    strip_parens,
 )
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
 from sqltune.rewrites.semi_join import joinable_outer
@@ -68,7 +72,7 @@ def _site(subquery: exp.Subquery, schema: Schema) -> Site | None:
     outer = enclosing_select(subquery)
     if not isinstance(sub, exp.Select) or outer is None or _clause(subquery, outer) not in {"expressions", "where"}:
         return None
-    if not joinable_outer(outer) or outer.args.get("group") or any(has_aggregate(p) for p in outer.expressions):
+    if not joinable_outer(outer) or outer.args.get("group") or any(aggregates_rows(p) for p in outer.expressions):
         return None
     if any(sub.args.get(key) for key in ("group", "having", "limit", "offset", "qualify", "distinct", "with_")):
         return None
@@ -104,9 +108,9 @@ def _aggregate_expression(node: exp.Expression) -> bool:
     """An aggregate, or an expression over aggregates and constants (``AVG(x) * 0.2``), of this level."""
     if isinstance(node, _AGGREGATES):
         return True
-    if isinstance(node, exp.AggFunc) or node.find(exp.Query, exp.Subquery) is not None:
+    if is_aggregate_function(node) or node.find(exp.Query, exp.Subquery) is not None:
         return False
-    aggregates = [agg for agg in node.find_all(exp.AggFunc)]
+    aggregates = [n for n in node.walk() if is_aggregate_function(n)]
     if not aggregates or any(not isinstance(agg, _AGGREGATES) for agg in aggregates):
         return False
     inside = {id(n) for agg in aggregates for n in agg.walk()}
@@ -125,7 +129,7 @@ def _null_when_empty(node: exp.Expression) -> bool:
     if not isinstance(node, _STRICT):
         return False
     children = [child for child in node.iter_expressions() if not isinstance(child, exp.DataType)]
-    aggregated = [child for child in children if child.find(exp.AggFunc) is not None]
+    aggregated = [child for child in children if calls_aggregate(child)]
     return bool(aggregated) and all(_null_when_empty(child) for child in aggregated)
 
 

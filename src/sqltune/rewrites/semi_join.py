@@ -19,19 +19,18 @@ ADVISED: SELECT c.id FROM c JOIN o ON o.c_id = c.id
 
 from __future__ import annotations
 
+from sqltune.core.predicates import conjuncts, strip_parens
 from sqltune.core.sqlglot import exp
 from sqltune.rewrites._analysis import (
     FromItem,
     Scope,
     conjoin,
-    conjuncts,
     enclosing_select,
     fresh_alias,
     is_deterministic,
     own_columns,
     plain_subquery,
     set_where,
-    strip_parens,
 )
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
 from sqltune.schema import Schema, fold

@@ -25,8 +25,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+from sqltune.core.predicates import conjuncts, is_null_tested, set_branches, strip_parens
 from sqltune.core.sqlglot import exp
-from sqltune.rewrites._analysis import Scope, conjuncts, is_null_tested, numeric_literal, strip_parens, unique_not_null
+from sqltune.graph.predicates import unique_not_null
+from sqltune.rewrites._analysis import Scope, numeric_literal
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
 from sqltune.rewrites.distinct import rows_unique
 from sqltune.schema import Schema, fold
@@ -53,16 +55,17 @@ def _constant(node: exp.Expression) -> Constant | None:
 
 def _constants_at(query: exp.Expression, position: int) -> set[Constant] | None:
     """Every constant the query can output in ``position``, or ``None`` when it is not always a constant."""
-    query = strip_parens(query)
-    if isinstance(query, exp.Subquery):
-        return _constants_at(query.this, position)
-    if isinstance(query, exp.Union):
-        left, right = _constants_at(query.this, position), _constants_at(query.expression, position)
-        return left | right if left is not None and right is not None else None
-    if isinstance(query, exp.Select) and position < len(query.expressions):
-        found = _constant(query.expressions[position])
-        return {found} if found is not None and found[0] != "null" else None
-    return None
+    constants: set[Constant] = set()
+    for branch in set_branches(query, exp.Union):
+        while isinstance(branch, exp.Subquery):
+            branch = strip_parens(branch.this)
+        if not isinstance(branch, exp.Select) or position >= len(branch.expressions):
+            return None
+        found = _constant(branch.expressions[position])
+        if found is None or found[0] == "null":
+            return None
+        constants.add(found)
+    return constants
 
 
 def _rows_distinct(query: exp.Expression, schema: Schema) -> bool:

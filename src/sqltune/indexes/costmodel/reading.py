@@ -14,6 +14,7 @@ does not stream, so its LIMIT is not costed.
 
 from __future__ import annotations
 
+from sqltune.core.predicates import calls_aggregate, has_window
 from sqltune.core.sqlglot import exp
 from sqltune.graph import ColumnRole, QueryGraph, Relation
 from sqltune.indexes.costmodel.facts import QueryFacts, RelationFacts
@@ -98,7 +99,7 @@ def _streams(select: exp.Select) -> bool:
     """True when the SELECT can stop after LIMIT rows: no aggregate, GROUP BY, DISTINCT or window to finish."""
     if select.args.get("group") or select.args.get("distinct") or select.args.get("having"):
         return False
-    return not any(node.find(exp.AggFunc, exp.Window) for node in select.expressions)
+    return not any(calls_aggregate(node) or has_window(node) for node in select.expressions)
 
 
 def _limit(statement: exp.Expression) -> float | None:

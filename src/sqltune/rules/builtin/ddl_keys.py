@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 
 from sqltune.core.sqlglot import exp
+from sqltune.graph.predicates import unique_not_null_keys
 from sqltune.rules.base import Rule, StatementContext, Violation
 from sqltune.schema import Schema, Table, apply_ddl, fold
 
@@ -152,11 +153,9 @@ def column_anchor(columns: exp.Schema, name: str) -> exp.Expression:
 
 
 def _not_null_key(table: Table) -> tuple[str, ...] | None:
-    keys = [*table.unique_keys, *(i.columns for i in table.indexes if i.unique and i.where is None)]
-    for key in keys:
-        if key and all(table.is_not_null(column) for column in key):
-            return key
-    return None
+    """A unique NOT NULL key of a table without a primary key (one could be declared PRIMARY KEY)."""
+    keys = unique_not_null_keys(table)
+    return keys[0] if keys else None
 
 
 class NoPrimaryKey(Rule):

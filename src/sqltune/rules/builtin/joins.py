@@ -13,10 +13,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator
 
+from sqltune.core.predicates import aggregates_rows, calls_aggregate, conjuncts, has_window
 from sqltune.core.sqlglot import exp
 from sqltune.graph import ColumnRole, ColumnUse, QueryGraph, Relation, ScopeInfo
 from sqltune.rules.base import Rule, StatementContext, Violation
-from sqltune.rules.builtin.predicates import conjuncts, uses_by_node
+from sqltune.rules.builtin.predicates import uses_by_node
 from sqltune.schema import fold
 
 __all__ = ["RULES", "DistinctHidesFanout", "JoinStructure", "MissingJoinPredicate", "TooManyJoins", "join_structure"]
@@ -176,7 +177,7 @@ def _single_row(relation: Relation, graph: QueryGraph) -> bool:
         return False
     if not (body.args.get("from_") or body.args.get("from")):
         return True
-    return all(p.find(exp.AggFunc) is not None and p.find(exp.Window) is None for p in body.expressions)
+    return all(aggregates_rows(p) and not has_window(p) for p in body.expressions)
 
 
 class MissingJoinPredicate(Rule):
@@ -316,7 +317,7 @@ class DistinctHidesFanout(Rule):
         group = select.args.get("group")
         if group is None or select.args.get("having") is not None:
             return None
-        if any(p.find(exp.AggFunc, exp.Window) is not None for p in select.expressions):
+        if any(calls_aggregate(p) or has_window(p) for p in select.expressions):
             return None
         keys = {g.sql() for g in group.expressions}
         outputs = {p.unalias().sql() for p in select.expressions}

@@ -12,140 +12,11 @@ from collections.abc import Iterator
 from sqltune.core.findings import Fix
 from sqltune.core.sqlglot import exp
 from sqltune.graph import ColumnUse, QueryGraph
+from sqltune.graph.predicates import can_be_null, query_can_be_null
 from sqltune.rules.base import Rule, StatementContext, Violation
-from sqltune.rules.builtin.predicates import clause_of, conjuncts, uses_by_node
-from sqltune.schema import fold
+from sqltune.rules.builtin.predicates import clause_of, uses_by_node
 
-__all__ = [
-    "RULES",
-    "EqualsNull",
-    "NotInNullableSubquery",
-    "NullableConcatenation",
-    "is_not_null_test",
-    "rejects_null",
-]
-
-#: Comparisons that are never true when their column operand is NULL.
-_STRICT = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Like, exp.ILike, exp.In, exp.Between)
-
-
-def _same_column(a: exp.Column, b: exp.Expression, uses: dict[int, ColumnUse]) -> bool:
-    if not isinstance(b, exp.Column) or fold(a.name) != fold(b.name):
-        return False
-    use_a, use_b = uses.get(id(a)), uses.get(id(b))
-    if use_a and use_b and use_a.column.relation and use_b.column.relation:
-        return use_a.column.relation == use_b.column.relation
-    # In valid SQL an unqualified name is unique among the block's relations, so it matches any qualifier.
-    return not a.table or not b.table or fold(a.table) == fold(b.table)
-
-
-def is_not_null_test(term: exp.Expression) -> exp.Expression | None:
-    """The operand of ``x IS NOT NULL`` (``Not(Is)`` or, in some dialects, ``Is(negate=True)``), else None."""
-    term = term.unnest()
-    negated = isinstance(term, exp.Not)
-    test = term.this.unnest() if negated else term
-    if not isinstance(test, exp.Is) or not isinstance(test.expression, exp.Null):
-        return None
-    return test.this.unnest() if negated != bool(test.args.get("negate")) else None
-
-
-def rejects_null(select: exp.Expression, column: exp.Column, uses: dict[int, ColumnUse]) -> bool:
-    """True when the block's WHERE (or an inner join's ON) keeps no row where ``column`` is NULL.
-
-    Recognised: ``col IS NOT NULL`` and any comparison, LIKE, IN or BETWEEN whose operand is the bare
-    column, as a top-level conjunct.
-
-    >>> from sqltune.core.sqlglot import parse_one
-    >>> block = parse_one("SELECT b FROM u WHERE b > 0 AND c = 1")
-    >>> rejects_null(block, block.expressions[0], {})
-    True
-    """
-    terms = conjuncts(select.args.get("where").this) if select.args.get("where") else []
-    for join in select.args.get("joins") or ():
-        if (join.side or "").lower() not in ("left", "right", "full"):
-            terms += conjuncts(join.args.get("on"))
-    for term in terms:
-        tested = is_not_null_test(term)
-        if tested is not None:
-            if _same_column(column, tested, uses):
-                return True
-        elif isinstance(term, _STRICT):
-            operands = [term.this] if isinstance(term, exp.In | exp.Between) else [term.this, term.expression]
-            if any(_same_column(column, operand.unnest(), uses) for operand in operands):
-                return True
-    return False
-
-
-def _on_nullable_side(relation_id: str, graph: QueryGraph) -> bool:
-    """True when an outer join can fill the relation's columns with NULLs."""
-    relation = graph.relations[relation_id]
-    if relation.join_kind in ("left", "full"):
-        return True
-    order = graph.scopes[relation.scope].relations
-    later = order[order.index(relation_id) + 1 :]
-    return any(graph.relations[r].join_kind in ("right", "full") for r in later)
-
-
-def _column_nullable(
-    column: exp.Column, ctx: StatementContext, uses: dict[int, ColumnUse], depth: int = 0
-) -> bool | None:
-    """Whether a column reference can be NULL: True, False (proven NOT NULL) or None (unknown)."""
-    use = uses.get(id(column))
-    if use is None or use.column.relation is None:
-        return None
-    graph = ctx.graph
-    if _on_nullable_side(use.column.relation, graph):
-        return True
-    relation = graph.relations[use.column.relation]
-    if relation.table is not None:
-        declared = relation.table.column(column.name)
-        if declared is None:
-            return None
-        return not relation.table.is_not_null(column.name)
-    if relation.defined_by is not None and depth < 4:
-        body = graph.scopes[relation.defined_by].node
-        if isinstance(body, exp.Select):
-            for projection in body.expressions:
-                if fold(projection.alias_or_name) == fold(column.name):
-                    return _expression_nullable(projection.unalias(), body, ctx, uses, depth + 1)
-    return None
-
-
-def _expression_nullable(
-    node: exp.Expression, select: exp.Expression, ctx: StatementContext, uses: dict[int, ColumnUse], depth: int = 0
-) -> bool | None:
-    node = node.unnest()
-    if isinstance(node, exp.Null):
-        return True
-    if isinstance(node, exp.Literal | exp.Boolean | exp.Count):
-        return False
-    if isinstance(node, exp.Coalesce):
-        if any(_expression_nullable(arg, select, ctx, uses, depth) is False for arg in node.iter_expressions()):
-            return False
-        return None
-    if isinstance(node, exp.Column):
-        if rejects_null(select, node, uses):
-            return False
-        return _column_nullable(node, ctx, uses, depth)
-    return None
-
-
-def _query_nullable(query: exp.Expression, ctx: StatementContext, uses: dict[int, ColumnUse]) -> bool | None:
-    """Whether the single output column of a subquery can hold a NULL."""
-    query = query.unnest()
-    while isinstance(query, exp.Subquery):
-        query = query.this
-    if isinstance(query, exp.SetOperation):
-        verdicts = [_query_nullable(query.left, ctx, uses), _query_nullable(query.right, ctx, uses)]
-        if True in verdicts:
-            return True
-        return False if all(v is False for v in verdicts) else None
-    if not isinstance(query, exp.Select) or not query.expressions:
-        return None
-    verdicts = [_expression_nullable(p.unalias(), query, ctx, uses) for p in query.expressions]
-    if True in verdicts:
-        return True
-    return False if all(v is False for v in verdicts) else None
+__all__ = ["RULES", "EqualsNull", "NotInNullableSubquery", "NullableConcatenation"]
 
 
 class NotInNullableSubquery(Rule):
@@ -153,7 +24,8 @@ class NotInNullableSubquery(Rule):
 
     One NULL in the subquery makes ``NOT IN`` unknown for every row, so the query returns nothing. Silent
     when the schema proves the column NOT NULL (constraint or primary key, not on the outer side of a join)
-    or the subquery filters it (``WHERE col IS NOT NULL`` or any comparison on it).
+    or the subquery filters it (``WHERE col IS NOT NULL`` or any comparison on it): the NOT-NULL proof of the
+    predicate toolkit (:func:`sqltune.graph.predicates.can_be_null`), which RW001 uses too.
     """
 
     code = "SQ004"
@@ -187,7 +59,7 @@ class NotInNullableSubquery(Rule):
         if query is None:
             return
         uses = uses_by_node(ctx.graph)
-        verdict = _query_nullable(query, ctx, uses)
+        verdict = query_can_be_null(ctx.graph, query)
         if verdict is False:
             return
         inner = query.unnest()
@@ -280,16 +152,12 @@ class NullableConcatenation(Rule):
         if clause_of(node) in ("where", "on", "having", "qualify"):
             return
         operands = _chain(node)
-        uses = uses_by_node(ctx.graph)
-        block = node.find_ancestor(exp.Select)
         nullable = []
         for operand in operands:
             column = operand.unnest()
             if not isinstance(column, exp.Column) or isinstance(column.this, exp.Star):
                 continue
-            if block is not None and rejects_null(block, column, uses):
-                continue
-            if _column_nullable(column, ctx, uses):
+            if can_be_null(ctx.graph, column):
                 nullable.append(column.sql(dialect))
         if not nullable:
             return
@@ -316,12 +184,18 @@ def _outer(node: exp.Expression) -> exp.Expression | None:
 
 
 def _chain(node: exp.Expression) -> list[exp.Expression]:
+    """The operands of ``a || b || ...`` (nested ``||`` flattened, with a stack: chains grow with the input)."""
     if isinstance(node, exp.Concat):
         return list(node.expressions)
     operands: list[exp.Expression] = []
-    for side in (node.this, node.expression):
+    stack = [node.expression, node.this]
+    while stack:
+        side = stack.pop()
         inner = side.unnest()
-        operands.extend(_chain(inner) if isinstance(inner, exp.DPipe) else [side])
+        if isinstance(inner, exp.DPipe):
+            stack.extend((inner.expression, inner.this))
+        else:
+            operands.append(side)
     return operands
 
 

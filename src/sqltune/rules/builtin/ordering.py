@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from sqltune.core.predicates import aggregates_rows, conjuncts
 from sqltune.core.source import Span
 from sqltune.core.sqlglot import exp
 from sqltune.rules.base import Rule, StatementContext, Violation
-from sqltune.rules.builtin.grouping import close_parentheses, conjuncts, has_aggregate, unwrap
+from sqltune.rules.builtin.grouping import close_parentheses, unwrap
 from sqltune.schema import fold
 
 __all__ = ["DEEP_OFFSET", "clause_span"]
@@ -224,7 +225,7 @@ def _single_row_sources(query: exp.Select) -> bool:
         inner = source.this if isinstance(source, exp.Subquery) else None
         if not isinstance(inner, exp.Select) or inner.args.get("group") is not None:
             return False
-        if not any(has_aggregate(item) for item in inner.expressions):
+        if not any(aggregates_rows(item) for item in inner.expressions):
             return False
     return bool(sources)
 
@@ -266,7 +267,7 @@ class LimitWithoutOrderBy(Rule):
     def _deterministic(query: exp.Select, ctx: StatementContext) -> bool:
         if query.args.get("from_") is None or _single_row_sources(query):
             return True
-        if query.args.get("group") is None and any(has_aggregate(item) for item in query.expressions):
+        if query.args.get("group") is None and any(aggregates_rows(item) for item in query.expressions):
             return True  # an aggregate without GROUP BY is a single row
         varying = (exp.Column, exp.Star, exp.Select, exp.SetOperation, exp.Rand, exp.Uuid)
         if not any(isinstance(n, varying) for item in query.expressions for n in item.walk()):

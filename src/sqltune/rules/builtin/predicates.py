@@ -5,16 +5,17 @@ while the relation is scanned. These rules flag predicates that hide the column 
 middle of a string (SQ003, SQ023), spread a disjunction over several columns (SQ006) or compare values of
 different type families (SQ017), each naming what to write instead.
 
-The helpers at the top (:func:`clause_of`, :func:`uses_by_node`, :func:`conjuncts`, ...) are shared with
+The helpers at the top (:func:`clause_of`, :func:`uses_by_node`, ...) are shared with
 the ``nulls`` and ``joins`` modules.
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
+from sqltune.core.predicates import conjuncts, disjuncts, own_nodes
 from sqltune.core.sqlglot import exp
 from sqltune.graph import ColumnUse, QueryGraph
 from sqltune.rules.base import Rule, StatementContext, Violation
@@ -29,7 +30,6 @@ __all__ = [
     "RegexPredicate",
     "clause_of",
     "column_type",
-    "conjuncts",
     "local_columns",
     "negated",
     "stored_column",
@@ -40,6 +40,12 @@ __all__ = [
 _CLAUSE_OWNERS = (exp.Select, exp.Update, exp.Delete)
 #: Clauses in which a predicate filters rows (and so decides whether an index can be used).
 FILTER_CLAUSES = frozenset({"where", "on"})
+
+
+#: Clause answers by node id, shared along each walked path: every node between a clause owner and the node
+#: asked about is in the same clause, so a chain of 10,000 ORs is walked once instead of once per term. The
+#: weak reference drops an entry with its node (and so before its id can be reused); lint never moves nodes.
+_CLAUSES: dict[int, tuple[weakref.ref[exp.Expression], str]] = {}
 
 
 def clause_of(node: exp.Expression) -> str:
@@ -53,12 +59,34 @@ def clause_of(node: exp.Expression) -> str:
     >>> [clause_of(c) for c in tree.find_all(exp.Column)]
     ['expressions', 'on', 'on', 'where']
     """
+    path: list[exp.Expression] = []
     child, parent = node, node.parent
-    while parent is not None and not isinstance(parent, _CLAUSE_OWNERS):
+    while True:
+        cached = _CLAUSES.get(id(child))
+        if cached is not None and cached[0]() is child:
+            answer = cached[1]
+            break
+        path.append(child)
+        if parent is None:
+            answer = ""
+            break
         if isinstance(parent, exp.Join):
-            return "on" if child.arg_key == "on" else "join"
+            answer = "on" if child.arg_key == "on" else "join"
+            break
+        if isinstance(parent, _CLAUSE_OWNERS):
+            answer = child.arg_key
+            break
         child, parent = parent, parent.parent
-    return child.arg_key if parent is not None else ""
+    for visited in path:
+        _CLAUSES[id(visited)] = (weakref.ref(visited, _forgetter(id(visited))), answer)
+    return answer
+
+
+def _forgetter(key: int) -> Callable[[weakref.ref[exp.Expression]], None]:
+    def forget(_: weakref.ref[exp.Expression]) -> None:
+        _CLAUSES.pop(key, None)
+
+    return forget
 
 
 _USES: weakref.WeakKeyDictionary[QueryGraph, dict[int, ColumnUse]] = weakref.WeakKeyDictionary()
@@ -73,24 +101,6 @@ def uses_by_node(graph: QueryGraph) -> dict[int, ColumnUse]:
     if found is None:
         found = _USES[graph] = {id(use.node): use for use in graph.uses}
     return found
-
-
-def conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
-    """The ANDed terms of a condition, parentheses removed (``a AND (b AND c)`` -> ``[a, b, c]``)."""
-    if node is None:
-        return []
-    node = node.unnest()
-    if isinstance(node, exp.And):
-        return [*conjuncts(node.this), *conjuncts(node.expression)]
-    return [node]
-
-
-def disjuncts(node: exp.Expression) -> list[exp.Expression]:
-    """The ORed branches of a condition, parentheses removed."""
-    node = node.unnest()
-    if isinstance(node, exp.Or):
-        return [*disjuncts(node.this), *disjuncts(node.expression)]
-    return [node]
 
 
 def local_columns(node: exp.Expression) -> list[exp.Column]:
@@ -348,6 +358,10 @@ def _substring_search_advice(dialect: str | None) -> str:
 
 
 # -- SQ006 ----------------------------------------------------------------------------------------------
+#: Branches whose columns an SQ006 message lists.
+_LISTED_BRANCHES = 6
+
+
 class OrAcrossColumns(Rule):
     """SQ006: ``WHERE a = 1 OR b = 2``: no column is filtered by every branch, so no single index serves
     the disjunction.
@@ -364,12 +378,15 @@ class OrAcrossColumns(Rule):
         for term in conjuncts(node.this):
             if not isinstance(term, exp.Or):
                 continue
-            branches = disjuncts(term)
-            keys = [self._columns(branch, ctx) for branch in branches]
+            keys = [self._columns(columns, ctx) for columns in _branch_columns(term)]
             if not all(keys) or set.intersection(*(set(k) for k in keys)):
                 continue
-            # Column names are generated for the message only: SQL generation copies the node.
-            listed = "; ".join(", ".join(sorted({_sql(c, ctx) for c in k.values()})) for k in keys)
+            # Column names are generated for the message only (SQL generation copies the node), and for the
+            # first branches only: a generated OR of 10,000 terms needs no 10,000-item message.
+            shown = keys[:_LISTED_BRANCHES]
+            listed = "; ".join(", ".join(sorted({_sql(c, ctx) for c in k.values()})) for k in shown)
+            if len(keys) > len(shown):
+                listed += f"; and {len(keys) - len(shown)} more branches"
             yield Violation(
                 f"this OR filters different columns in each branch ({listed}): no single index can serve it, so "
                 "the table is scanned or several indexes are combined (PostgreSQL BitmapOr); index each column "
@@ -378,9 +395,8 @@ class OrAcrossColumns(Rule):
             )
 
     @staticmethod
-    def _columns(branch: exp.Expression, ctx: StatementContext) -> dict[tuple[str | None, str], exp.Column]:
+    def _columns(columns: list[exp.Column], ctx: StatementContext) -> dict[tuple[str | None, str], exp.Column]:
         """The stored columns a branch filters, by (relation, name); ``{}`` when it reads a computed one."""
-        columns = local_columns(branch)
         if not columns:
             return {}
         uses = uses_by_node(ctx.graph)
@@ -393,6 +409,23 @@ class OrAcrossColumns(Rule):
             key = (relation or fold(column.table) or None, fold(column.name))
             found[key] = column
         return found
+
+
+def _branch_columns(term: exp.Expression) -> list[list[exp.Column]]:
+    """The column occurrences of each OR branch of ``term`` (not in nested queries), from one walk of the term:
+    each column climbs to its branch, a few levels up, where a walk per branch re-enters the chain."""
+    branches = disjuncts(term)
+    position = {id(branch): index for index, branch in enumerate(branches)}
+    found: list[list[exp.Column]] = [[] for _ in branches]
+    for node in own_nodes(term):
+        if not isinstance(node, exp.Column) or isinstance(node.this, exp.Star):
+            continue
+        current: exp.Expression | None = node
+        while current is not None and id(current) not in position:
+            current = current.parent
+        if current is not None:
+            found[position[id(current)]].append(node)
+    return found
 
 
 # -- SQ017 ----------------------------------------------------------------------------------------------

@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import combinations
 
+from sqltune.core.predicates import conjuncts, set_branches
 from sqltune.core.source import Span
 from sqltune.core.sqlglot import exp
 from sqltune.rules.base import Rule, StatementContext, Violation
-from sqltune.rules.builtin.grouping import conjuncts, unwrap
+from sqltune.rules.builtin.grouping import unwrap
 from sqltune.schema import Table, fold
 
 __all__ = ["constant_key"]
@@ -95,19 +96,19 @@ def _pin(condition: exp.Expression) -> tuple[exp.Column | None, set[tuple[str, o
 
 def _leaves(node: exp.Expression) -> list[Branch] | None:
     """The SELECTs of a chain of UNIONs, or None when a branch is something else (INTERSECT, VALUES, ``*``)."""
-    while isinstance(node, exp.Subquery):
-        node = node.this
-    if isinstance(node, exp.Union):
-        left, right = _leaves(node.this), _leaves(node.expression)
-        return None if left is None or right is None else left + right
-    if isinstance(node, exp.Select):
-        outputs = [unwrap(e) for e in node.expressions]
+    found: list[Branch] = []
+    for branch in set_branches(node, exp.Union):
+        while isinstance(branch, exp.Subquery):
+            branch = branch.this
+        if not isinstance(branch, exp.Select):
+            return None
+        outputs = [unwrap(e) for e in branch.expressions]
         if any(
             isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star)) for e in outputs
         ):
             return None  # SELECT *: the outputs cannot be compared by position
-        return [Branch.of(node)]
-    return None
+        found.append(Branch.of(branch))
+    return found
 
 
 def _same_source(a: exp.Column, b: exp.Column) -> bool:
@@ -164,6 +165,10 @@ def _duplicate_free(branch: Branch, ctx: StatementContext) -> bool:
     return branch.table is not None and _unique_positions(branch, ctx.table(branch.table)) is not None
 
 
+#: SQ011 compares every pair of branches; beyond this many it says nothing.
+MAX_BRANCHES = 100
+
+
 class UnionInsteadOfUnionAll(Rule):
     """SQ011: UNION whose branches are provably disjoint, so UNION ALL would skip a needless deduplication."""
 
@@ -177,8 +182,8 @@ class UnionInsteadOfUnionAll(Rule):
         if isinstance(parent, exp.Union) and parent.args.get("distinct"):
             return  # the outermost UNION of the chain reports it
         branches = _leaves(node)
-        if branches is None or len({len(b.outputs) for b in branches}) != 1:
-            return
+        if branches is None or len(branches) > MAX_BRANCHES or len({len(b.outputs) for b in branches}) != 1:
+            return  # every pair is compared: a generated UNION of 10,000 SELECTs is 50 million pairs
         reasons = []
         for a, b in combinations(branches, 2):
             reason = _disjoint(a, b, ctx)

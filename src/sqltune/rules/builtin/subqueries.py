@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from sqltune.core.predicates import aggregates_rows, conjuncts
 from sqltune.core.source import Span
 from sqltune.core.sqlglot import exp
 from sqltune.graph import QueryGraph, ScopeInfo
 from sqltune.rules.base import Rule, StatementContext, Violation
-from sqltune.rules.builtin.grouping import close_parentheses, conjuncts, has_aggregate, unwrap
+from sqltune.rules.builtin.grouping import close_parentheses, unwrap
 from sqltune.rules.builtin.ordering import clause_span
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
@@ -123,7 +124,7 @@ def _join_sketch(select: exp.Expression, outer: list[exp.Column], dialect: str |
     pairs = _correlation(select, outer)
     on = " AND ".join(f"{inner.sql(dialect=dialect)} = {other.sql(dialect=dialect)}" for inner, other in pairs)
     from_ = select.args.get("from_")
-    if not has_aggregate(select) and not select.args.get("joins") and isinstance(from_, exp.From) and pairs:
+    if not aggregates_rows(select) and not select.args.get("joins") and isinstance(from_, exp.From) and pairs:
         return f"`{join} {from_.this.sql(dialect=dialect)} ON {on}`"
     if not pairs:
         return f"`{join} (SELECT key, <aggregate> FROM ... GROUP BY key) s ON s.key = <outer key>`"

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from sqltune.core.predicates import conjuncts, strip_parens
 from sqltune.core.sqlglot import ParseError, TokenError, exp, parse_one
 
 __all__ = [
@@ -52,19 +53,6 @@ def parse_condition(text: str, dialect: str) -> exp.Expression | None:
         return None
 
 
-def _unwrap(node: exp.Expression) -> exp.Expression:
-    while isinstance(node, exp.Paren):
-        node = node.this
-    return node
-
-
-def _conjuncts(node: exp.Expression) -> list[exp.Expression]:
-    node = _unwrap(node)
-    if isinstance(node, exp.And):
-        return _conjuncts(node.left) + _conjuncts(node.right)
-    return [node]
-
-
 @dataclass(frozen=True, slots=True)
 class Predicate:
     """One conjunct of a condition that tests a column: ``kind`` is ``eq``, ``range`` or ``other``."""
@@ -84,11 +72,11 @@ def predicates(text: str, dialect: str) -> list[Predicate]:
     if tree is None:
         return [Predicate(name, "", "other", text) for name in _regex_columns(text)]
     found: list[Predicate] = []
-    for conjunct in _conjuncts(tree):
+    for conjunct in conjuncts(tree):
         column = next(conjunct.find_all(exp.Column), None)
         if column is None:
             continue
-        sides = [_unwrap(conjunct.left), _unwrap(conjunct.right)] if isinstance(conjunct, exp.EQ) else []
+        sides = [strip_parens(conjunct.left), strip_parens(conjunct.right)] if isinstance(conjunct, exp.EQ) else []
         if len(sides) == 2 and all(isinstance(side, exp.Column) for side in sides):
             # a join key `a.x = b.y`: each side is an equality test of its own table
             text_sql = conjunct.sql(_DIALECTS.get(dialect, "postgres"))
@@ -96,7 +84,7 @@ def predicates(text: str, dialect: str) -> list[Predicate]:
             continue
         if isinstance(conjunct, exp.EQ | exp.In) or (
             isinstance(conjunct, exp.Is)
-            and isinstance(_unwrap(conjunct.expression), exp.Null)
+            and isinstance(strip_parens(conjunct.expression), exp.Null)
             and not conjunct.args.get("negate")
         ):
             kind = "eq"
@@ -122,7 +110,7 @@ def column_casts(text: str, dialect: str) -> list[tuple[str, str]]:
         return [(m.group(1), m.group(2).lower()) for m in _CAST.finditer(text)]
     casts = []
     for cast in tree.find_all(exp.Cast):
-        operand = _unwrap(cast.this)
+        operand = strip_parens(cast.this)
         if isinstance(operand, exp.Column):
             # the engine's own spelling (`numeric`) rather than sqlglot's normalised one (`decimal`)
             written = re.search(rf"\(?\b{re.escape(operand.name)}\)?::([a-z_][a-z0-9_ ]*)", text, re.IGNORECASE)
