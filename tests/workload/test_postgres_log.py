@@ -304,3 +304,16 @@ def test_prefix_escapes() -> None:
     )
     background = pattern.match("1733606058.917 [42    ] 6b1721aa.6d61 1 0  00000  LOG:  checkpoint starting: time")
     assert background is not None and background["user"] is None
+
+
+def test_unknown_timezone_option() -> None:
+    executions, problems = records(LOGS["stderr"], timezone="Mars/Olympus")
+    assert executions == [] and [p.message for p in problems] == [
+        "unknown time zone 'Mars/Olympus'; expected a name such as UTC"
+    ]
+
+
+def test_empty_log(tmp_path: Path) -> None:
+    path = tmp_path / "postgresql.log"
+    path.write_text("")
+    assert records(path) == ([], [])

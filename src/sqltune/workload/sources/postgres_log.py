@@ -49,7 +49,7 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
-from sqltune.core.source import InputProblem
+from sqltune.core.source import SQL_SUFFIXES, InputProblem
 from sqltune.workload.model import Execution
 
 __all__ = ["COMMON_PREFIXES", "FIELDS", "prefix_pattern", "read", "sniff"]
@@ -181,7 +181,8 @@ def _format_of(head: str) -> str | None:
 
 
 def sniff(name: str, path: Path, head: str) -> bool:
-    return path.is_file() and _format_of(head) is not None
+    # A SQL file is never a log, even with "ERROR:  " in a comment.
+    return path.is_file() and path.suffix.lower() not in SQL_SUFFIXES and _format_of(head) is not None
 
 
 # -- times ----------------------------------------------------------------------------------------------
@@ -201,9 +202,12 @@ class _Clock:
     def __init__(self, path: str, default: tzinfo | str | None) -> None:
         self.path = path
         if isinstance(default, str):
-            from zoneinfo import ZoneInfo
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-            default = ZoneInfo(default)
+            try:
+                default = ZoneInfo(default)
+            except ZoneInfoNotFoundError:
+                raise ValueError(f"unknown time zone {default!r}") from None
         self.default = default
         self._second = self._zone = ""
         self._base = datetime.min
@@ -411,6 +415,8 @@ def read(path: Path, name: str = "postgres-log", **options: Any) -> Iterator[Rec
     for abbreviations sqltune does not know), ``since``/``until``, ``progress``."""
     with open(path, "rb") as handle:
         head = handle.read(65536).decode("utf-8", errors="replace")
+    if not head.strip():  # a log just rotated: nothing ran yet
+        return
     kind = options.get("log_format") or _format_of(head)
     if kind not in ("stderr", "csvlog", "jsonlog"):
         if kind is None:
@@ -421,7 +427,11 @@ def read(path: Path, name: str = "postgres-log", **options: Any) -> Iterator[Rec
         return
     where = str(path)
     assembler = _Assembler(where, options.get("since"), options.get("until"))
-    clock = _Clock(where, options.get("timezone"))
+    try:
+        clock = _Clock(where, options.get("timezone"))
+    except (ValueError, OSError):
+        yield InputProblem(where, f"unknown time zone {options.get('timezone')!r}; expected a name such as UTC", 1, 1)
+        return
     progress: Callable[[int], None] | None = options.get("progress")
     if kind == "stderr":
         records = _stderr(path, head, options.get("log_line_prefix"), assembler, clock, progress)
