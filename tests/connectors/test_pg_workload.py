@@ -80,3 +80,52 @@ def test_missing_extension_says_how_to_enable_it(database_without_extension: str
     message = str(caught.value)
     assert "pg_stat_statements is not installed in database 'sqltune_noext_" in message
     assert "shared_preload_libraries" in message and "CREATE EXTENSION pg_stat_statements" in message
+
+
+def test_workload_from_pg_stat_statements(pg: PostgresConnection, workload: psycopg.Connection[Any]) -> None:
+    """The view read as a Workload: one record per row with its calls, total and max time, rows, queryid,
+    database and user; the texts repaired to plan; sqltune's own read of the view never listed."""
+    from sqltune.workload import Workload
+
+    marker = f"marker_{uuid.uuid4().hex[:10]}"
+    workload.execute(
+        f"CREATE TABLE {marker} AS SELECT i AS id, date '2024-01-01' + i AS day FROM generate_series(1, 5000) i"
+    )
+    for low in (10, 20, 30):
+        workload.execute(f"SELECT count(*) FROM {marker} WHERE id > {low} AND day >= date '2024-02-01'").fetchall()
+    assert pg.dialect == "postgres"
+    assert pg.describe_workload() == f"pg_stat_statements:{pg._display}"
+    loaded = Workload.from_pg_stat_statements(pg)
+    assert loaded.dialect == "postgres" and loaded.sources == [pg.describe_workload()]
+    (template,) = [t for t in loaded if marker in t.text and t.kind == "select"]
+    assert template.example == f"SELECT count(*) FROM {marker} WHERE id > $1 AND day >= $2::date"
+    assert template.calls == 3 and template.rows == 3 and template.timed_calls == 3
+    assert template.max_ms is not None and 0 < template.max_ms <= template.total_ms
+    (queryid,) = template.ids["queryid"]
+    assert int(queryid) != 0
+    records = [r for r in pg.read_workload(min_calls=3) if marker in r.sql]
+    assert [(r.calls, r.database, r.user, r.ids) for r in records] == [
+        (3, pg.database, "postgres", (("queryid", queryid),))
+    ]
+    assert not any("sqltune_workload_read" in t.text for t in Workload.from_pg_stat_statements(pg))
+    assert len(list(pg.read_workload(limit=2))) == 2
+    with pytest.raises(ValueError, match="unknown PostgreSQL workload source 'digest'"):
+        pg.read_workload(source="digest")
+
+
+def test_statement_columns_of_every_version() -> None:
+    from sqltune.connectors.postgres.workload import columns
+
+    assert columns(120005) == ("total_time", "mean_time", "max_time", "blk_read_time", "NULL")
+    assert (
+        columns(130000)[:4]
+        == columns(160004)[:4]
+        == ("total_exec_time", "mean_exec_time", "max_exec_time", "blk_read_time")
+    )
+    assert columns(170002) == (
+        "total_exec_time",
+        "mean_exec_time",
+        "max_exec_time",
+        "shared_blk_read_time",
+        "stats_since",
+    )

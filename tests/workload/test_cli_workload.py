@@ -66,3 +66,18 @@ def test_bad_sources_are_one_line_errors(tmp_path: Path) -> None:
     assert live.exit_code == 2 and "pass --dsn" in live.stderr
     bad_time = run(str(_history(tmp_path)), "--since", "yesterday")
     assert bad_time.exit_code == 2 and "invalid time 'yesterday'" in bad_time.stderr
+
+
+def test_pg_stat_statements_from_a_live_server(pg_dsn: str) -> None:
+    import psycopg
+
+    with psycopg.connect(pg_dsn, autocommit=True) as connection:
+        connection.execute("SELECT pg_stat_statements_reset()")
+        connection.execute("CREATE TEMP TABLE wl_probe (id int)")
+        for i in range(5):
+            connection.execute(f"SELECT * FROM wl_probe WHERE id = {i}")
+    result = run("pg_stat_statements", "--dsn", pg_dsn, "--format", "json")
+    assert result.exit_code == 0, result.output
+    texts = {t["text"]: t for t in json.loads(result.stdout)["templates"]}
+    probe = texts["select * from wl_probe where id = ?"]
+    assert probe["calls"] == 5 and probe["ids"]["queryid"]

@@ -27,6 +27,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -160,9 +161,14 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
 
 
-def start_server(binaries: Binaries | None = None) -> Service:
+def start_server(binaries: Binaries | None = None, settings: Mapping[str, str] | None = None) -> Service:
     """Start a throwaway PostgreSQL; its :class:`Service` address holds ``dsn`` (database ``test``, user
-    ``postgres``, trust authentication), ``hypopg`` (created in ``test``), ``bindir`` and ``major``."""
+    ``postgres``, trust authentication), ``hypopg`` (created in ``test``), ``bindir``, ``major`` and ``data``
+    (the data folder, where a ``logging_collector`` writes its ``log/`` files).
+
+    ``settings`` are extra server settings written to ``postgresql.auto.conf`` as given (values quoted as
+    PostgreSQL wants them: ``{"log_destination": "'stderr,csvlog'", "log_min_duration_statement": "0"}``);
+    they override the defaults."""
     user = _server_user()
     binaries = _runnable_by(binaries or server_binaries(), user)
     folder = Path(tempfile.mkdtemp(prefix="sqltune-pg-"))
@@ -171,7 +177,13 @@ def start_server(binaries: Binaries | None = None) -> Service:
         os.chown(folder, entry.pw_uid, entry.pw_gid)
     data = folder / "data"
     service = Service(
-        {"dsn": "", "hypopg": binaries.hypopg, "bindir": str(binaries.bindir), "major": binaries.major},
+        {
+            "dsn": "",
+            "hypopg": binaries.hypopg,
+            "bindir": str(binaries.bindir),
+            "major": binaries.major,
+            "data": str(data),
+        },
         stop=[binaries.tool("pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
         folder=str(folder),
         user=user,
@@ -179,7 +191,7 @@ def start_server(binaries: Binaries | None = None) -> Service:
     try:
         initdb = [binaries.tool("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "--no-sync"]
         _run([*initdb, "--encoding=UTF8", "--locale=C.UTF-8"], user, folder)
-        port = _start(binaries, data, user)
+        port = _start(binaries, data, user, settings or {})
         service.address["dsn"] = _create_test_database(port, hypopg=binaries.hypopg)
     except BaseException:
         service.terminate()
@@ -187,12 +199,12 @@ def start_server(binaries: Binaries | None = None) -> Service:
     return service
 
 
-def _start(binaries: Binaries, data: Path, user: str | None) -> int:
+def _start(binaries: Binaries, data: Path, user: str | None, extra: Mapping[str, str]) -> int:
     """Configure and start the server in ``data``; the port it listens on."""
     log = data.parent / "server.log"
     for attempt in range(3):  # another process may take the free port between choosing and binding it
         port = free_port()
-        settings = {**_SETTINGS, "port": str(port), "unix_socket_directories": f"'{data.parent}'"}
+        settings = {**_SETTINGS, **extra, "port": str(port), "unix_socket_directories": f"'{data.parent}'"}
         with (data / "postgresql.auto.conf").open("w") as conf:
             conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
         try:

@@ -37,12 +37,19 @@ from sqltune.connectors.postgres.parameters import representative_params
 from sqltune.connectors.postgres.safety import Timeout, check_statement, timeout_ms, translate
 from sqltune.connectors.postgres.validate import measure_regressions as measure_with_real_indexes
 from sqltune.connectors.postgres.whatif import HypoPGBackend, RealIndexBackend
-from sqltune.connectors.postgres.workload import WorkloadStatement, extension_schema, read_statements, unavailable
+from sqltune.connectors.postgres.workload import (
+    WorkloadStatement,
+    executions,
+    extension_schema,
+    read_statements,
+    unavailable,
+)
 from sqltune.connectors.redact import SECRET_KEYS, find_secrets, redact_text
 from sqltune.indexes.model import IndexSpec, WorkloadQuery
 from sqltune.indexes.plan import RuntimeCheck
 from sqltune.indexes.whatif import WhatIfBackend
 from sqltune.schema import Schema
+from sqltune.workload.model import Execution
 
 __all__ = ["PostgresConnection", "connect", "resolve_target"]
 
@@ -113,10 +120,10 @@ class PostgresConnection:
         with self._transaction() as cursor:
             return stats_reset(cursor)
 
-    def statements(self, limit: int = 100, min_calls: int = 1) -> list[WorkloadStatement]:
-        """The ``limit`` statements of this database with the most total execution time, from
-        ``pg_stat_statements``; raises :class:`~sqltune.connectors.WorkloadUnavailable` telling how to enable
-        the extension when it is missing."""
+    def statements(self, limit: int | None = 100, min_calls: int = 1) -> list[WorkloadStatement]:
+        """The ``limit`` statements of this database with the most total execution time (``None``: all),
+        from ``pg_stat_statements``; raises :class:`~sqltune.connectors.WorkloadUnavailable` telling how to
+        enable the extension when it is missing."""
         with self._transaction() as cursor:
             schema = extension_schema(cursor)
         if schema is None:
@@ -130,6 +137,26 @@ class PostgresConnection:
             if error.sqlstate == "55000":  # object_not_in_prerequisite_state: not in shared_preload_libraries
                 raise unavailable(self.database, created=True) from None
             raise
+
+    # -- the workload's port (sqltune.workload.ports.WorkloadConnection) --------------------------------
+    @property
+    def dialect(self) -> str:
+        return "postgres"
+
+    def read_workload(
+        self, source: str = "pg_stat_statements", limit: int | None = None, min_calls: int = 1, **options: Any
+    ) -> Iterator[Execution]:
+        """This database's ``pg_stat_statements`` rows as workload records, one per row with its ``calls``,
+        total and max execution time, rows, ``queryid``, database and user (see
+        :func:`~sqltune.connectors.postgres.workload.executions`). ``limit`` keeps the rows with the most
+        total time. Texts are the recorded ones, repaired to plan (``date $1`` -> ``$1::date``)."""
+        if source != "pg_stat_statements":
+            raise ValueError(f"unknown PostgreSQL workload source {source!r}; expected pg_stat_statements")
+        return executions(self.statements(limit=limit, min_calls=min_calls))
+
+    def describe_workload(self, source: str = "pg_stat_statements", **options: Any) -> str:
+        """``pg_stat_statements:host:port/database`` (no credentials)."""
+        return f"{source}:{self._display}"
 
     def representative_params(self, sql: str) -> list[Any] | None:
         """Typed values for the ``$n`` of a normalised statement, from the column types and ``pg_stats``, so

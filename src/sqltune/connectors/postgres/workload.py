@@ -11,7 +11,9 @@ database; :class:`WorkloadUnavailable` says which of the two is missing.
 - :class:`WorkloadStatement`: one normalised statement and its cumulated cost;
 - :func:`extension_schema`: where the extension was created, if it was;
 - :func:`read_statements`: the statements, most total execution time first, as valid SQL
-  (:func:`plannable_text`);
+  (:func:`plannable_text`), with the column names of PostgreSQL 12, 13 to 16 and 17+ (:func:`columns`);
+- :func:`executions`: the same statements as workload records
+  (:class:`~sqltune.workload.model.Execution`, one per row, its ``calls`` and totals kept);
 - :func:`plannable_text`: a recorded text with the spellings pg_stat_statements makes invalid repaired;
 - :func:`unavailable` and :data:`ENABLE_HINT`: the error naming the missing step.
 """
@@ -19,14 +21,20 @@ database; :class:`WorkloadUnavailable` says which of the two is missing.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqltune.connectors.errors import WorkloadUnavailable
 from sqltune.connectors.postgres.catalog import Cursor
+from sqltune.workload.model import Execution
 
 __all__ = [
     "ENABLE_HINT",
     "WorkloadStatement",
+    "columns",
+    "executions",
     "extension_schema",
     "plannable_text",
     "read_statements",
@@ -64,7 +72,9 @@ _HIDDEN_TEXT = "<insufficient privilege>"
 
 @dataclass(frozen=True, slots=True)
 class WorkloadStatement:
-    """One normalised statement and its cumulated cost since ``pg_stat_statements_reset()``."""
+    """One normalised statement and its cumulated cost since ``pg_stat_statements_reset()`` (or, on
+    PostgreSQL 17+, since ``stats_since``). ``read_time_ms`` is the time spent reading blocks (shared blocks
+    from 17 on), zero unless ``track_io_timing`` is on."""
 
     query: str
     calls: int
@@ -72,6 +82,11 @@ class WorkloadStatement:
     mean_time_ms: float
     rows: int
     queryid: int | None
+    max_time_ms: float | None = None
+    database: str | None = None
+    user: str | None = None
+    read_time_ms: float | None = None
+    stats_since: datetime | None = None
 
 
 def extension_schema(cursor: Cursor) -> str | None:
@@ -84,29 +99,86 @@ def extension_schema(cursor: Cursor) -> str | None:
     return str(rows[0][0]) if rows else None
 
 
+def columns(server_version: int) -> tuple[str, str, str, str, str]:
+    """The view's columns for total, mean and max execution time, block read time and since-when, by version:
+    PostgreSQL 13 renamed ``total_time`` to ``total_exec_time`` (planning time got its own columns), and 17
+    split ``blk_read_time`` into ``shared_blk_read_time`` and ``local_blk_read_time`` and added
+    ``stats_since`` (before 17 the counters run since the last reset, which the view does not say: ``NULL``).
+
+    >>> columns(120000)[:3], columns(160000)[3:], columns(170000)[3:]
+    (('total_time', 'mean_time', 'max_time'), ('blk_read_time', 'NULL'), ('shared_blk_read_time', 'stats_since'))
+    """
+    if server_version >= 170000:
+        return "total_exec_time", "mean_exec_time", "max_exec_time", "shared_blk_read_time", "stats_since"
+    if server_version >= 130000:
+        return "total_exec_time", "mean_exec_time", "max_exec_time", "blk_read_time", "NULL"
+    return "total_time", "mean_time", "max_time", "blk_read_time", "NULL"
+
+
+# sqltune's own read of the view names this column; the text pg_stat_statements records for it keeps the
+# name (constants are normalised, names are not), so the read never lists itself.
+_OWN_READ = "sqltune_workload_read"
+
+
 def read_statements(
-    cursor: Cursor, *, server_version: int, schema: str, limit: int = 100, min_calls: int = 1
+    cursor: Cursor, *, server_version: int, schema: str, limit: int | None = 100, min_calls: int = 1
 ) -> list[WorkloadStatement]:
-    """This database's statements, most total execution time first.
+    """This database's statements, most total execution time first (all of them with ``limit=None``).
 
     ``schema`` is where the extension lives (:func:`extension_schema`); it is quoted as an identifier.
-    The time columns were renamed in PostgreSQL 13 (``total_time`` became ``total_exec_time``).
+    The columns differ by server version (:func:`columns`).
     """
-    if limit < 1 or min_calls < 0:
+    if (limit is not None and limit < 1) or min_calls < 0:
         raise ValueError(f"limit must be >= 1 and min_calls >= 0; got limit={limit}, min_calls={min_calls}")
-    total, mean = ("total_exec_time", "mean_exec_time") if server_version >= 130000 else ("total_time", "mean_time")
+    total, mean, slowest, read_time, since = columns(server_version)
     view = '"' + schema.replace('"', '""') + '".pg_stat_statements'
+    parameters: list[object] = [min_calls, _HIDDEN_TEXT, f"%{_OWN_READ}%"]
+    if limit is not None:
+        parameters.append(limit)
     cursor.execute(
-        f"SELECT s.query, s.calls, s.{total}, s.{mean}, s.rows, s.queryid FROM {view} s"
-        " WHERE s.dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())"
-        " AND s.calls >= %s AND s.query IS NOT NULL AND s.query <> %s"
-        f" ORDER BY s.{total} DESC LIMIT %s",
-        [min_calls, _HIDDEN_TEXT, limit],
+        f"SELECT s.query, s.calls, s.{total}, s.{mean}, s.rows, s.queryid, s.{slowest}, d.datname, r.rolname,"
+        f" s.{read_time}, {'s.' if since != 'NULL' else ''}{since} AS {_OWN_READ} FROM {view} s"
+        " JOIN pg_catalog.pg_database d ON d.oid = s.dbid LEFT JOIN pg_catalog.pg_roles r ON r.oid = s.userid"
+        " WHERE d.datname = current_database()"
+        " AND s.calls >= %s AND s.query IS NOT NULL AND s.query <> %s AND s.query NOT LIKE %s"
+        f" ORDER BY s.{total} DESC{' LIMIT %s' if limit is not None else ''}",
+        parameters,
     )
-    return [
-        WorkloadStatement(plannable_text(str(query)), int(calls), float(total_ms), float(mean_ms), int(rows), queryid)
-        for query, calls, total_ms, mean_ms, rows, queryid in cursor.fetchall()
-    ]
+    return [_statement(row) for row in cursor.fetchall()]
+
+
+def _statement(row: Sequence[Any]) -> WorkloadStatement:
+    query, calls, total_ms, mean_ms, rows, queryid, slowest, database, user, read_ms, since = row
+    return WorkloadStatement(
+        plannable_text(str(query)),
+        int(calls),
+        float(total_ms),
+        float(mean_ms),
+        int(rows),
+        queryid,
+        max_time_ms=None if slowest is None else float(slowest),
+        database=None if database is None else str(database),
+        user=None if user is None else str(user),
+        read_time_ms=None if read_ms is None else float(read_ms),
+        stats_since=since,
+    )
+
+
+def executions(statements: Sequence[WorkloadStatement]) -> Iterator[Execution]:
+    """The statements as workload records: one :class:`Execution` per row, standing for its ``calls``
+    (``duration_ms`` the total execution time, ``max_ms`` the slowest call), with the ``queryid``."""
+    for number, statement in enumerate(statements, 1):
+        yield Execution(
+            statement.query,
+            duration_ms=statement.total_time_ms,
+            calls=statement.calls,
+            rows=statement.rows,
+            max_ms=statement.max_time_ms,
+            ids=(("queryid", str(statement.queryid)),) if statement.queryid is not None else (),
+            location=f"pg_stat_statements#{number}",
+            database=statement.database,
+            user=statement.user,
+        )
 
 
 def unavailable(database: str, *, created: bool) -> WorkloadUnavailable:
