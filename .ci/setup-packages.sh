@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs: HypoPG for the server binaries in
-# /usr/lib/postgresql/${PG_VERSION}; pgBadger and pt-query-digest (percona-toolkit), the baselines the workload
-# readers are checked against; Java for Spark's local mode. Packages only: the suite starts the servers it
-# needs (sqltune.testing) and this script never configures, starts or restarts one.
+# /usr/lib/postgresql/${PG_VERSION}; MariaDB's server binaries (the suite starts a private server,
+# sqltune.testing.mariadb); pgBadger and percona-toolkit (pt-query-digest, pt-fingerprint and perl's DBD::mysql),
+# the baselines the workload readers are checked against; Java for Spark's local mode. Packages only: the suite
+# starts the servers it needs (sqltune.testing) and this script never configures, starts or restarts one.
 #
 # Overridable: PG_VERSION (15).
 set -euo pipefail
 
 PG_VERSION="${PG_VERSION:-15}"
-PACKAGES=("postgresql-${PG_VERSION}-hypopg" pgbadger percona-toolkit openjdk-17-jre-headless)
+PACKAGES=("postgresql-${PG_VERSION}-hypopg" mariadb-server pgbadger percona-toolkit openjdk-17-jre-headless)
 
 say() { printf 'setup-packages: %s\n' "$*"; }
 
@@ -32,4 +33,9 @@ if ! apt-cache policy "${missing[@]}" 2>/dev/null | grep -q 'Candidate: [0-9]'; 
     apt-get update -qq
 fi
 say "installing ${missing[*]}"
+# policy-rc.d 101: no package starts its own service (the suite starts private servers).
+policy=/usr/sbin/policy-rc.d
+created=0
+if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && created=1; fi
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+[ "$created" -eq 0 ] || rm -f "$policy"

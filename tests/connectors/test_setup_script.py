@@ -38,6 +38,7 @@ def test_installed_packages_are_left_alone() -> None:
             "-W",
             "-f=${Package} ${Status}\\n",
             "postgresql-*-hypopg",
+            "mariadb-server",
             "pgbadger",
             "percona-toolkit",
             "openjdk-17-jre-headless",
@@ -47,7 +48,7 @@ def test_installed_packages_are_left_alone() -> None:
     ).stdout.splitlines()
     ready = [line.split()[0] for line in installed if line.endswith("install ok installed")]
     hypopg = [name for name in ready if name.endswith("-hypopg")]
-    if len(ready) < 4 or not hypopg:
+    if len(ready) < 5 or not hypopg:
         pytest.skip(f"not every package the script installs is here (found {ready}); .ci/run installs them")
     version = hypopg[0].split("-")[1]
     result = subprocess.run(
@@ -56,5 +57,11 @@ def test_installed_packages_are_left_alone() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         f"setup-packages: {name} already installed"
-        for name in (f"postgresql-{version}-hypopg", "pgbadger", "percona-toolkit", "openjdk-17-jre-headless")
+        for name in (
+            f"postgresql-{version}-hypopg",
+            "mariadb-server",
+            "pgbadger",
+            "percona-toolkit",
+            "openjdk-17-jre-headless",
+        )
     ]

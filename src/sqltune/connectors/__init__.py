@@ -10,7 +10,10 @@ server lives here, behind :func:`connect`:
   ``pg_stat_statements``, the index advisor's what-if and validation backends, applying a plan);
 - :mod:`~sqltune.connectors.snowflake`: the read-only Snowflake connection (plans, query history, schema and
   clustering);
-- :func:`connect`: a PostgreSQL connection, with psycopg loaded only on the first call.
+- :mod:`~sqltune.connectors.mysql`: the read-only MySQL/MariaDB connection (the digest table's workload);
+- :mod:`~sqltune.connectors.timeouts`: the spellings of a time limit, shared by the connectors;
+- :func:`connect`: a PostgreSQL connection, or a MySQL/MariaDB one for ``mysql://`` and ``mariadb://`` URLs,
+  with the driver loaded only on the first call.
 
 The modules of this package import :mod:`~sqltune.connectors.errors` (never this package itself), so
 this file may import them without a cycle.
@@ -32,7 +35,11 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from sqltune.connectors.postgres import PostgresConnection, Timeout
+    from sqltune.connectors.mysql import MySQLConnection
+    from sqltune.connectors.postgres import PostgresConnection
+    from sqltune.connectors.timeouts import Timeout
+
+_MYSQL_SCHEMES = ("mysql:", "mysql+", "mariadb:", "mariadb+")
 
 
 def connect(
@@ -41,12 +48,17 @@ def connect(
     statement_timeout: Timeout = "30s",
     application_name: str = "sqltune",
     connect_timeout: int = 10,
-) -> PostgresConnection:
-    """Open a read-only PostgreSQL connection; see :func:`sqltune.connectors.postgres.connect`.
+) -> PostgresConnection | MySQLConnection:
+    """Open a read-only PostgreSQL connection (see :func:`sqltune.connectors.postgres.connect`), or a MySQL/
+    MariaDB one for a ``mysql://`` or ``mariadb://`` URL (see :func:`sqltune.connectors.mysql.connect`).
 
     A thin wrapper so that ``import sqltune`` and ``import sqltune.connectors`` (for the error classes) do
-    not import psycopg: the driver is loaded on the first call.
+    not import a driver: it is loaded on the first call.
     """
+    if isinstance(target, str) and target.strip().lower().startswith(_MYSQL_SCHEMES):
+        from sqltune.connectors.mysql import connect as connect_mysql
+
+        return connect_mysql(target, statement_timeout=statement_timeout, connect_timeout=connect_timeout)
     from sqltune.connectors.postgres import connect as connect_postgres
 
     return connect_postgres(

@@ -1,7 +1,8 @@
 """What keeps sqltune's PostgreSQL statements harmless: time limits, one statement at a time, scrubbed errors.
 
-- :data:`Timeout` and :func:`timeout_ms`: the spellings of a time limit, and the milliseconds sent as
-  ``statement_timeout`` (sqltune never runs a statement without one);
+- :data:`Timeout` and :func:`timeout_ms` (from :mod:`sqltune.connectors.timeouts`, driver-free): the spellings
+  of a time limit, and the milliseconds sent as ``statement_timeout`` (sqltune never runs a statement without
+  one);
 - :class:`Statement` and :func:`check_statement`: user SQL checked to be exactly one statement, whether it
   writes (so that ``EXPLAIN ANALYZE`` knows it cannot run read-only) and the ``$n`` parameters it uses;
 - :func:`translate`: a driver error as a :class:`~sqltune.connectors.errors.DatabaseError` subclass whose
@@ -10,62 +11,26 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 
 import psycopg
 from psycopg import errors as pg_errors
 
 from sqltune.connectors.errors import ConnectionError, DatabaseError, QueryError, QueryTimeout
 from sqltune.connectors.redact import redact_text
+from sqltune.connectors.timeouts import Timeout, timeout_ms
 from sqltune.core.sqlglot import ParseError, TokenError, exp, parse_one, split_statements, tokenize
 
 __all__ = ["Statement", "Timeout", "check_statement", "timeout_ms", "translate"]
 
-#: A time limit: seconds (``30``, ``0.5``), a ``timedelta``, or PostgreSQL's spelling (``"30s"``, ``"500ms"``,
-#: ``"2min"``; a bare number in a string is milliseconds, as in ``SET statement_timeout``).
-Timeout = str | int | float | timedelta
-
-_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "min": 60_000.0, "h": 3_600_000.0, "d": 86_400_000.0}
-_TIMEOUT_TEXT = re.compile(r"^\s*(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>us|ms|s|min|h|d)?\s*$")
 _PARAMETER = re.compile(r"\$(\d+)")
 
 # Nodes that make a statement write (or lock rows), so that EXPLAIN ANALYZE cannot run it read-only.
 # Anything else, including what sqlglot only knows as a generic Command, is analysed read-only: if it does
 # write, the server refuses, which is the safe way to be wrong.
 _WRITING_NODES = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Lock, exp.Into)
-
-
-def timeout_ms(value: Timeout) -> int:
-    """A time limit in whole milliseconds (rounded up); zero or negative is refused, since sqltune never
-    runs a statement without a limit.
-
-    >>> timeout_ms("30s"), timeout_ms("250ms"), timeout_ms(1.5), timeout_ms(timedelta(minutes=2)), timeout_ms("40")
-    (30000, 250, 1500, 120000, 40)
-    >>> timeout_ms("soon")
-    Traceback (most recent call last):
-    ...
-    ValueError: invalid timeout 'soon': expected seconds (30), a timedelta, or text like '30s', '500ms', '2min'
-    """
-    if isinstance(value, timedelta):
-        milliseconds = value.total_seconds() * 1000
-    elif isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError(f"invalid timeout {value!r}: expected seconds, a timedelta, or text like '30s'")
-    elif isinstance(value, str):
-        match = _TIMEOUT_TEXT.match(value)
-        if match is None:
-            raise ValueError(
-                f"invalid timeout {value!r}: expected seconds (30), a timedelta, or text like '30s', '500ms', '2min'"
-            )
-        milliseconds = float(match.group("number")) * _UNITS_MS[match.group("unit") or "ms"]
-    else:
-        milliseconds = float(value) * 1000
-    if not milliseconds > 0 or math.isinf(milliseconds):
-        raise ValueError(f"invalid timeout {value!r}: must be a positive, finite duration")
-    return max(1, math.ceil(milliseconds))
 
 
 @dataclass(frozen=True, slots=True)

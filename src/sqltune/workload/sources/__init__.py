@@ -50,6 +50,7 @@ FORMATS: dict[str, Format] = {
     for f in (
         Format("workload-json", "saved", "a workload saved by sqltune (sqltune workload --out FILE.json)"),
         Format("postgres-log", "postgres_log", "a PostgreSQL server log: stderr (log_line_prefix), csvlog or jsonlog"),
+        Format("mysql-slow-log", "mysql_slow_log", "a MySQL/MariaDB slow query log"),
         Format("csv", "plain", "CSV with columns sql[, calls, total_ms, ts]"),
         Format("jsonl", "plain", "JSON lines with keys sql[, calls, total_ms, ts]"),
         Format("sql", "plain", "SQL files or folders of them, every statement one call"),
