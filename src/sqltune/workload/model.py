@@ -54,6 +54,7 @@ class Execution:
     location: str = ""  # where the source holds it, as the user names it: "postgresql.log:1042"
     database: str | None = None
     user: str | None = None
+    first_at: datetime | None = None  # for aggregates: the earliest call (``at`` is the latest), same time bucket
 
 
 def _bucket_of(duration_ms: float) -> int:
@@ -133,8 +134,9 @@ class Template:
         self.partitions_total = _add_optional(self.partitions_total, execution.partitions_total)
         at = execution.at
         if at is not None:
-            if self.first_seen is None or at < self.first_seen:
-                self.first_seen = at
+            first = execution.first_at or at
+            if self.first_seen is None or first < self.first_seen:
+                self.first_seen = first
             if self.last_seen is None or at > self.last_seen:
                 self.last_seen = at
             start = int(at.timestamp()) // bucket_seconds * bucket_seconds
