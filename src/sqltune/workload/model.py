@@ -120,6 +120,7 @@ class Template:
         calls = execution.calls
         self.calls += calls
         duration = execution.duration_ms
+        slowest = 0.0
         if duration is not None:
             self.total_ms += duration
             self.timed_calls += calls
@@ -142,12 +143,12 @@ class Template:
             start = int(at.timestamp()) // bucket_seconds * bucket_seconds
             bucket = self.buckets.get(start)
             if bucket is None:
-                self.buckets[start] = [calls, duration or 0.0, duration or 0.0]
+                self.buckets[start] = [calls, duration or 0.0, slowest]
             else:
                 bucket[0] += calls
                 if duration is not None:
                     bucket[1] += duration
-                    bucket[2] = max(bucket[2], duration / calls if calls else duration)
+                    bucket[2] = max(bucket[2], slowest)
         if len(self.samples) < sample_limit:
             sample = literals(execution.sql)
             if sample and sample not in self.samples:
