@@ -20,10 +20,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqltune.connectors.errors import QueryError, WorkloadUnavailable
+from sqltune.connectors.rows import moment, records
 from sqltune.connectors.snowflake.safety import QUERY_TAG, TIMEOUT_SQLSTATE, Run, not_authorised, stored, variant
 from sqltune.core.source import InputProblem, ProblemKind
 from sqltune.workload.model import Execution
@@ -271,15 +272,6 @@ HISTORY_VIEW = "SNOWFLAKE.ACCOUNT_USAGE.QUERY_HISTORY"
 TIMES = {"elapsed": ("total_elapsed_ms", "max_elapsed_ms"), "execution": ("execution_ms", "max_execution_ms")}
 
 
-def _moment(value: Any) -> datetime | None:
-    """A timestamp as the connector returns it (a datetime), or as recorded rows hold it (ISO 8601)."""
-    if isinstance(value, str) and value:
-        value = datetime.fromisoformat(value)
-    if not isinstance(value, datetime):
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _count(value: Any) -> int | None:
     return None if value is None else int(value)
 
@@ -308,8 +300,8 @@ def execution(row: Mapping[str, Any], time: str = "elapsed") -> Execution:
     return Execution(
         text.strip(),
         duration_ms=None if total is None else float(total),
-        at=_moment(row.get("last_run")),
-        first_at=_moment(row.get("first_run")),
+        at=moment(row.get("last_run")),
+        first_at=moment(row.get("first_run")),
         calls=int(row["calls"]),
         rows=_count(row.get("rows_produced")),
         bytes_scanned=_count(row.get("bytes_scanned")),
@@ -325,11 +317,7 @@ def execution(row: Mapping[str, Any], time: str = "elapsed") -> Execution:
 
 def executions(rows: Iterable[Mapping[str, Any]], time: str = "elapsed") -> Iterator[Execution | InputProblem]:
     """The rows of :func:`history_sql` as executions; a row that cannot be read is a problem, the rest load."""
-    for number, row in enumerate(rows, 1):
-        try:
-            yield execution(row, time)
-        except (KeyError, TypeError, ValueError) as error:
-            yield InputProblem(HISTORY_VIEW, f"row {number}: {error}; row skipped", number, 0)
+    return records(rows, lambda row: execution(row, time), HISTORY_VIEW)
 
 
 def read_workload(
