@@ -8,8 +8,11 @@ server lives here, behind :func:`connect`:
 - :mod:`~sqltune.connectors.redact`: keeping passwords out of everything sqltune prints, logs or raises;
 - :mod:`~sqltune.connectors.postgres`: the read-only PostgreSQL connection (EXPLAIN, catalog,
   ``pg_stat_statements``, the index advisor's what-if and validation backends, applying a plan);
-- :mod:`~sqltune.connectors.snowflake`: the read-only Snowflake connection (plans, query history, schema and
-  clustering);
+- :mod:`~sqltune.connectors.snowflake`: the read-only Snowflake connection (plans, query history and the
+  workload, schema and clustering);
+- :mod:`~sqltune.connectors.bigquery`: the read-only, cost-capped BigQuery connection (the workload in
+  ``INFORMATION_SCHEMA.JOBS``);
+- :mod:`~sqltune.connectors.rows`: warehouse rows as workload records (shared by the two above);
 - :func:`connect`: a PostgreSQL connection, with psycopg loaded only on the first call.
 
 The modules of this package import :mod:`~sqltune.connectors.errors` (never this package itself), so
