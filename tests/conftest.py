@@ -60,6 +60,15 @@ def pg_server(services: Path) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
+def fakesnow_server(services: Path) -> dict[str, Any]:
+    """``host``, ``port`` and ``protocol`` of the run's fakesnow server, for ``snowflake.connector.connect``."""
+    from sqltune.testing.fakesnow import start_server
+    from sqltune.testing.services import shared_service
+
+    return shared_service(services, "fakesnow", start_server).address
+
+
+@pytest.fixture(scope="session")
 def pg_dsn(pg_server: dict[str, Any]) -> str:
     """DSN of the run's PostgreSQL (database ``test``, pg_stat_statements preloaded and created)."""
     return str(pg_server["dsn"])

@@ -2,13 +2,11 @@
 
 ``admin`` is a plain psycopg connection for setting up data (sqltune's own connection refuses to write);
 ``pg`` is sqltune's connection to the same database with ``search_path`` set to the test's fresh schema.
-``fakesnow_server`` is the run's fakesnow server (see ``sqltune.testing.fakesnow``), shared like PostgreSQL.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -41,12 +39,3 @@ def admin(schema_dsn: str) -> Iterator[psycopg.Connection[Any]]:
 def pg(schema_dsn: str) -> Iterator[PostgresConnection]:
     with connect(schema_dsn) as connection:
         yield connection
-
-
-@pytest.fixture(scope="session")
-def fakesnow_server(services: Path) -> dict[str, Any]:
-    """``host``, ``port`` and ``protocol`` of the run's fakesnow server, for ``snowflake.connector.connect``."""
-    from sqltune.testing.fakesnow import start_server
-    from sqltune.testing.services import shared_service
-
-    return shared_service(services, "fakesnow", start_server).address

@@ -8,8 +8,11 @@ server lives here, behind :func:`connect`:
 - :mod:`~sqltune.connectors.redact`: keeping passwords out of everything sqltune prints, logs or raises;
 - :mod:`~sqltune.connectors.postgres`: the read-only PostgreSQL connection (EXPLAIN, catalog,
   ``pg_stat_statements``, the index advisor's what-if and validation backends, applying a plan);
-- :mod:`~sqltune.connectors.snowflake`: the read-only Snowflake connection (plans, query history, schema and
-  clustering);
+- :mod:`~sqltune.connectors.snowflake`: the read-only Snowflake connection (plans, query history and the
+  workload, schema and clustering);
+- :mod:`~sqltune.connectors.bigquery`: the read-only, cost-capped BigQuery connection (the workload in
+  ``INFORMATION_SCHEMA.JOBS``);
+- :mod:`~sqltune.connectors.rows`: warehouse rows as workload records (shared by the two above);
 - :mod:`~sqltune.connectors.mysql`: the read-only MySQL/MariaDB connection (the digest table's workload);
 - :mod:`~sqltune.connectors.timeouts`: the spellings of a time limit, shared by the connectors;
 - :func:`connect`: a PostgreSQL connection, or a MySQL/MariaDB one for ``mysql://`` and ``mariadb://`` URLs,

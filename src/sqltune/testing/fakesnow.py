@@ -14,18 +14,13 @@ protocol="http")`` of sqltune's environment, exactly the client code a real acco
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
-import venv
 from pathlib import Path
 
-from filelock import FileLock
-
+from sqltune.testing import venvs
 from sqltune.testing.services import Service, free_port
 
 __all__ = ["FAKESNOW", "ensure_venv", "start_server", "venv_path"]
@@ -36,35 +31,12 @@ _REQUIREMENTS = [f"fakesnow[server]=={FAKESNOW}", "snowflake-connector-python<5"
 
 
 def venv_path() -> Path:
-    cache = Path(os.environ.get("SQLTUNE_CACHE") or Path.home() / ".cache" / "sqltune")
-    return cache / f"venv-fakesnow-{FAKESNOW}"
-
-
-def _python(environment: Path) -> Path:
-    return environment / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+    return venvs.venv_path(f"fakesnow-{FAKESNOW}")
 
 
 def ensure_venv() -> Path:
     """The Python of a virtual environment holding fakesnow's server, made on first use."""
-    target = venv_path()
-    complete = target / ".complete"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(target) + ".lock", timeout=900):
-        if complete.exists():
-            return _python(target)
-        shutil.rmtree(target, ignore_errors=True)  # a half-made one from an interrupted run
-        venv.create(target, with_pip=True, clear=True)
-        result = subprocess.run(
-            [str(_python(target)), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *_REQUIREMENTS],
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        if result.returncode != 0:
-            shutil.rmtree(target, ignore_errors=True)
-            raise RuntimeError(f"pip install {' '.join(_REQUIREMENTS)} failed: {result.stderr.strip()[-2000:]}")
-        complete.write_text(" ".join(_REQUIREMENTS) + "\n")
-    return _python(target)
+    return venvs.executable(venvs.ensure_venv(f"fakesnow-{FAKESNOW}", _REQUIREMENTS))
 
 
 def _listening(port: int) -> bool:

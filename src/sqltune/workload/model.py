@@ -54,6 +54,7 @@ class Execution:
     location: str = ""  # where the source holds it, as the user names it: "postgresql.log:1042"
     database: str | None = None
     user: str | None = None
+    first_at: datetime | None = None  # for aggregates: the earliest call (``at`` is the latest), same time bucket
 
 
 def _bucket_of(duration_ms: float) -> int:
@@ -119,6 +120,7 @@ class Template:
         calls = execution.calls
         self.calls += calls
         duration = execution.duration_ms
+        slowest = 0.0
         if duration is not None:
             self.total_ms += duration
             self.timed_calls += calls
@@ -133,19 +135,20 @@ class Template:
         self.partitions_total = _add_optional(self.partitions_total, execution.partitions_total)
         at = execution.at
         if at is not None:
-            if self.first_seen is None or at < self.first_seen:
-                self.first_seen = at
+            first = execution.first_at or at
+            if self.first_seen is None or first < self.first_seen:
+                self.first_seen = first
             if self.last_seen is None or at > self.last_seen:
                 self.last_seen = at
             start = int(at.timestamp()) // bucket_seconds * bucket_seconds
             bucket = self.buckets.get(start)
             if bucket is None:
-                self.buckets[start] = [calls, duration or 0.0, duration or 0.0]
+                self.buckets[start] = [calls, duration or 0.0, slowest]
             else:
                 bucket[0] += calls
                 if duration is not None:
                     bucket[1] += duration
-                    bucket[2] = max(bucket[2], duration / calls if calls else duration)
+                    bucket[2] = max(bucket[2], slowest)
         if len(self.samples) < sample_limit:
             sample = literals(execution.sql)
             if sample and sample not in self.samples:

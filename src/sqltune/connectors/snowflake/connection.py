@@ -24,7 +24,7 @@ from snowflake.connector import errors as sf_errors
 
 from sqltune.connectors.errors import ConnectionError, QueryError
 from sqltune.connectors.snowflake.catalog import clustering_information, load_schema
-from sqltune.connectors.snowflake.history import SnowflakeStatement, query_history
+from sqltune.connectors.snowflake.history import HISTORY_VIEW, SnowflakeStatement, query_history, read_workload
 from sqltune.connectors.snowflake.safety import (
     QUERY_TAG,
     SECRET_OPTIONS,
@@ -34,7 +34,9 @@ from sqltune.connectors.snowflake.safety import (
     translate,
     variant,
 )
+from sqltune.core.source import InputProblem
 from sqltune.schema import Schema
+from sqltune.workload.model import Execution
 
 __all__ = ["SnowflakeConnection", "connect"]
 
@@ -129,6 +131,31 @@ class SnowflakeConnection:
         which grant is missing.
         """
         return query_history(self._rows, days=days, limit=limit, warehouse=warehouse, min_elapsed_ms=min_elapsed_ms)
+
+    @property
+    def dialect(self) -> str:
+        return "snowflake"
+
+    def read_workload(self, source: str = "query_history", **options: Any) -> Iterator[Execution | InputProblem]:
+        """The workload for :class:`sqltune.Workload`: one execution per ``QUERY_PARAMETERIZED_HASH`` and hour,
+        counted, summed and joined with ``ACCESS_HISTORY`` in the warehouse (the SQL is in ``docs/workload.md``).
+
+        Options (see :func:`~sqltune.connectors.snowflake.history.read_workload`): ``days=30``,
+        ``bucket="hour"`` (``"day"``, or ``None`` for one row per hash), ``access_history=True``, ``warehouse``,
+        ``time="elapsed"`` (or ``"execution"``, the warehouse's share alone). Each execution carries calls,
+        total and slowest time, rows, bytes and partitions scanned, the first and last run, and ids
+        ``query_parameterized_hash``, ``query_id`` (the first and latest run of the hour), ``base_object`` and
+        ``base_column`` (what ``ACCESS_HISTORY`` says the template read, through views). Without Enterprise
+        Edition's ``ACCESS_HISTORY`` the workload loads without them, with a notice. Only successful queries,
+        DML and loads count; sqltune's own statements are left out.
+        """
+        if source != "query_history":
+            raise ValueError(f"unknown Snowflake workload source {source!r}; expected 'query_history'")
+        return read_workload(self._rows, **options)
+
+    def describe_workload(self, source: str = "query_history", days: int = 30, **options: Any) -> str:
+        """What :meth:`read_workload` reads, without credentials."""
+        return f"snowflake:{self._display} {HISTORY_VIEW} last {days} days"
 
     # -- clustering -----------------------------------------------------------------------------------
     def clustering_information(self, table: str, columns: Sequence[str] | None = None) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 Snowflake has no read-only session, so every rule is enforced here:
 
-- :func:`check_read_only`: the only statement kinds ever sent (``SELECT``, ``SHOW``, ``EXPLAIN USING JSON``,
-  ``ALTER SESSION SET`` of sqltune's two session parameters); :class:`Run` is a function that sends one;
+- :func:`check_read_only`: the only statement kinds ever sent (``SELECT``, with or without ``WITH``, ``SHOW``,
+  ``EXPLAIN USING JSON``, ``ALTER SESSION SET`` of sqltune's two session parameters);
+  :class:`Run` is a function that sends one;
 - :func:`one_statement`: user SQL (which only travels behind ``EXPLAIN``) is exactly one statement;
 - :func:`stored` and :func:`quoted`: names as Snowflake stores them, and always quoted where pasted into SQL
   (values are bound parameters);
@@ -51,9 +52,10 @@ SECRET_OPTIONS = ("password", "token", "passcode", "private_key_file_pwd", "oaut
 #: Statement cancelled: the server's timeout, or the client's.
 TIMEOUT_SQLSTATE = "57014"
 
-# The only statement kinds this module sends. ALTER SESSION only for sqltune's own parameters.
+# The only statement kinds this module sends. ALTER SESSION only for sqltune's own parameters; WITH only
+# before a SELECT (Snowflake's WITH precedes nothing else; the history reader's CTEs are composed here).
 _READ_ONLY = re.compile(
-    r"^\s*(?:SELECT\b|SHOW\b|EXPLAIN\s+USING\s+JSON\b"
+    r"^\s*(?:SELECT\b|WITH\b|SHOW\b|EXPLAIN\s+USING\s+JSON\b"
     r"|ALTER\s+SESSION\s+SET\s+(?:STATEMENT_TIMEOUT_IN_SECONDS|QUERY_TAG)\s*=)",
     re.IGNORECASE,
 )

@@ -1,0 +1,75 @@
+"""dbt for the workload tests: a virtual environment of its own, a profile for a PostgreSQL DSN, one build.
+
+dbt-core pins its own versions of many libraries (protobuf, networkx, ...), so it runs from a virtual
+environment of its own, like fakesnow (:mod:`sqltune.testing.venvs`). The tests build the small project in
+``fixtures/workloads/dbt/project`` against the suite's PostgreSQL and read the fresh ``target/`` artifacts.
+
+- :data:`REQUIREMENTS`: the dbt versions used (dbt-core 1.11+ builds a parser from source, so the last
+  release line that installs from wheels);
+- :func:`ensure_dbt`: the ``dbt`` program, its environment made on first use;
+- :func:`write_profile`: a ``profiles.yml`` for a libpq DSN and a schema;
+- :func:`build`: ``dbt build`` of a project into a target folder; the completed process.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+__all__ = ["PROFILE", "REQUIREMENTS", "build", "ensure_dbt", "write_profile"]
+
+REQUIREMENTS = ["dbt-core>=1.8,<1.11", "dbt-postgres>=1.8,<1.10"]
+#: The profile name the fixture project uses.
+PROFILE = "sqltune_test"
+
+
+def ensure_dbt() -> Path:
+    """The ``dbt`` program of a virtual environment holding dbt-core and dbt-postgres."""
+    from sqltune.testing import venvs
+
+    return venvs.executable(venvs.ensure_venv("dbt-" + REQUIREMENTS[0].split(",")[-1].lstrip("<"), REQUIREMENTS), "dbt")
+
+
+def write_profile(folder: Path, dsn: str, schema: str) -> Path:
+    """``folder/profiles.yml`` with profile :data:`PROFILE` for PostgreSQL ``dsn`` (libpq key=value), writing
+    into ``schema``."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    params = conninfo_to_dict(dsn)
+    lines = [
+        f"{PROFILE}:",
+        "  target: test",
+        "  outputs:",
+        "    test:",
+        "      type: postgres",
+        f"      host: {params.get('host') or '127.0.0.1'}",
+        f"      port: {int(params.get('port') or 5432)}",
+        f"      user: {params.get('user') or 'postgres'}",
+        f'      password: "{params.get("password") or ""}"',
+        f"      dbname: {params.get('dbname') or 'postgres'}",
+        f"      schema: {schema}",
+        "      threads: 1",
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "profiles.yml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def build(project: Path, dsn: str, schema: str, work: Path, timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
+    """``dbt build`` of a copy of ``project`` (dbt writes beside the project) in ``work``, into ``schema``;
+    artifacts in ``work/project/target``."""
+    copy = work / "project"
+    shutil.copytree(project, copy, dirs_exist_ok=True)
+    profiles = write_profile(work / "profiles", dsn, schema).parent
+    environment = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_USE_COLORS": "false"}
+    return subprocess.run(
+        [str(ensure_dbt()), "build", "--profiles-dir", str(profiles), "--project-dir", str(copy)],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        env=environment,
+    )
