@@ -7,28 +7,4 @@
 set -euo pipefail
 
 PG_VERSION="${PG_VERSION:-15}"
-PACKAGES=("postgresql-${PG_VERSION}-hypopg")
-
-say() { printf 'setup-postgres: %s\n' "$*"; }
-
-missing=()
-for package in "${PACKAGES[@]}"; do
-    if dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
-        say "$package already installed"
-    else
-        missing+=("$package")
-    fi
-done
-[ "${#missing[@]}" -gt 0 ] || exit 0
-
-if ! command -v apt-get >/dev/null 2>&1; then
-    say "no apt-get here: install ${missing[*]} yourself; tests needing HypoPG fail until then"
-    exit 0
-fi
-[ "$(id -u)" -eq 0 ] || { printf 'setup-postgres: error: installing %s needs root\n' "${missing[*]}" >&2; exit 1; }
-if ! apt-cache policy "${missing[@]}" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
-    say "apt does not know ${missing[*]} yet: apt-get update"
-    apt-get update -qq
-fi
-say "installing ${missing[*]}"
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+exec bash "$(dirname "$0")/setup-packages.sh" --as setup-postgres "postgresql-${PG_VERSION}-hypopg"
