@@ -106,10 +106,12 @@ def test_every_option_is_accepted() -> None:
         "exclude": ["x/**"],
         "severity": {"sq001": "error"},
         "fail-on": "warning",
+        "timeout": 2,
     }
     assert set(data) == set(OPTIONS)
     config = config_from_mapping(data)
     assert config.severity == {"SQ001": Severity.ERROR}
+    assert config.timeout == 2.0
     assert (config.ignore, config.fail_on) == (("SQ019",), Severity.WARNING)
 
 

@@ -38,3 +38,38 @@ def test_architecture_names_every_package() -> None:
     packages = sorted(p.parent.name for p in source.glob("*/__init__.py"))
     missing = [name for name in packages if f"  {name}/" not in text]
     assert not missing, f"packages missing from docs/architecture.md: {missing}"
+
+
+def test_every_command_and_option_is_documented() -> None:
+    """Each ``sqltune`` command and each of its options is named somewhere in the docs or the README."""
+    from importlib import import_module
+
+    import click
+
+    from sqltune.cli import COMMANDS, main
+
+    for module in set(COMMANDS.values()):
+        import_module(module)
+    text = (DOCS.parent / "README.md").read_text(encoding="utf-8") + "".join(
+        path.read_text(encoding="utf-8") for path in DOCS.rglob("*.md")
+    )
+    context = click.Context(main)
+    missing: list[str] = []
+
+    def walk(command: click.Command, words: list[str]) -> None:
+        if isinstance(command, click.Group):
+            for name in command.list_commands(context):
+                sub = command.get_command(context, name)
+                if sub is not None:
+                    walk(sub, [*words, name])
+            return
+        if f"sqltune {' '.join(words)}" not in text:
+            missing.append(" ".join(words))
+        for param in command.params:
+            if isinstance(param, click.Option):
+                flag = max(param.opts, key=len)
+                if flag not in text:
+                    missing.append(f"{' '.join(words)} {flag}")
+
+    walk(main, [])
+    assert not missing, f"document these commands and options: {missing}"

@@ -111,3 +111,17 @@ def test_statement_indexes_and_text() -> None:
     assert [s.index for s in statements] == [0, 1, 2]
     assert [s.text for s in statements] == ["SELECT 1", "SELEC 2 FROM", "SELECT 3"]
     assert [s.error is None for s in statements] == [True, False, True]
+
+
+@pytest.mark.parametrize("sql", ["+ a b;", "+;", "1 + 2;", "orders o;"])
+def test_a_bare_expression_or_a_lone_operator_is_a_syntax_error_not_a_clean_statement(sql: str) -> None:
+    statements = parse_source(Source("x.sql", "SELECT 1;\n" + sql))
+    assert len(statements) == 2 and statements[1].error is not None
+    assert statements[1].error.message.startswith("syntax error: unexpected ")
+    assert statements[1].error.message.endswith("expected a statement such as SELECT, INSERT, UPDATE, DELETE or CREATE")
+
+
+@pytest.mark.parametrize(("sql", "dialect"), [("FLUSH PRIVILEGES", "mysql"), ("END", "oracle")])
+def test_statements_that_read_as_expressions_are_not_analysed(sql: str, dialect: str) -> None:
+    (statement,) = parse_source(Source("x.sql", sql), dialect)
+    assert statement.error is not None and statement.error.kind == "unsupported"

@@ -62,6 +62,21 @@ def test_derived_table_scope_and_its_output_columns_qualify_outer_columns() -> N
 
 
 @pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT c_count FROM (SELECT c_custkey, count(o_orderkey) FROM orders GROUP BY 1) AS d (c_custkey, c_count)",
+        "WITH d (c_custkey, c_count) AS (SELECT c_custkey, count(o_orderkey) FROM orders GROUP BY 1) "
+        "SELECT c_count FROM d",
+    ],
+)
+def test_a_column_alias_list_names_the_outputs(sql: str) -> None:
+    # TPC-H Q13: the unnamed count(...) is c_count only through the alias list.
+    graph = QueryGraph.build(parse_one(sql, "postgres"))
+    outer = [use for use in graph.uses if use.column.column == "c_count"]
+    assert outer and all(use.column.relation is not None for use in outer)
+
+
+@pytest.mark.parametrize(
     ("sql", "how", "correlated"),
     [
         ("SELECT id FROM orders WHERE customer_id IN (SELECT id FROM customers WHERE region = 'eu')", "in", False),

@@ -32,6 +32,7 @@ _EXPORTS = {
     "ColumnRole": "sqltune.graph",
     "QueryGraph": "sqltune.graph",
     "rewrite": "sqltune.api",
+    "Workload": "sqltune.workload",
     "Schema": "sqltune.schema",
 }
 
@@ -46,6 +47,7 @@ __all__ = [
     "Report",
     "Schema",
     "Severity",
+    "Workload",
     "__version__",
     "advise_indexes",
     "analyze",
@@ -64,6 +66,7 @@ if TYPE_CHECKING:
     from sqltune.graph import ColumnRole, QueryGraph
     from sqltune.indexes.advisor import advise_indexes
     from sqltune.schema import Schema
+    from sqltune.workload import Workload
 
 
 def __getattr__(name: str) -> Any:

@@ -1,4 +1,4 @@
-"""``.ci/setup-postgres.sh``: valid bash that installs packages and never touches a server of the machine."""
+"""``.ci/setup-packages.sh``: valid bash that installs packages and never touches a server of the machine."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 CI = Path(__file__).resolve().parents[2] / ".ci"
-SCRIPT = CI / "setup-postgres.sh"
+SCRIPT = CI / "setup-packages.sh"
 
 pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="the CI setup script is a bash script")
 
@@ -33,13 +33,28 @@ def test_ci_never_controls_a_server(script: Path) -> None:
 @pytest.mark.skipif(shutil.which("dpkg-query") is None, reason="Debian's package tools are not here")
 def test_installed_packages_are_left_alone() -> None:
     installed = subprocess.run(
-        ["dpkg-query", "-W", "-f=${Package}\\n", "postgresql-*-hypopg"], capture_output=True, text=True
-    ).stdout.split()
-    if not installed:
-        pytest.skip("no postgresql-N-hypopg installed here to check against")
-    version = installed[0].split("-")[1]
+        [
+            "dpkg-query",
+            "-W",
+            "-f=${Package} ${Status}\\n",
+            "postgresql-*-hypopg",
+            "pgbadger",
+            "percona-toolkit",
+            "openjdk-17-jre-headless",
+        ],
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
+    ready = [line.split()[0] for line in installed if line.endswith("install ok installed")]
+    hypopg = [name for name in ready if name.endswith("-hypopg")]
+    if len(ready) < 4 or not hypopg:
+        pytest.skip(f"not every package the script installs is here (found {ready}); .ci/run installs them")
+    version = hypopg[0].split("-")[1]
     result = subprocess.run(
         ["bash", str(SCRIPT)], env={**os.environ, "PG_VERSION": version}, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout == f"setup-postgres: postgresql-{version}-hypopg already installed\n"
+    assert result.stdout.splitlines() == [
+        f"setup-packages: {name} already installed"
+        for name in (f"postgresql-{version}-hypopg", "pgbadger", "percona-toolkit", "openjdk-17-jre-headless")
+    ]

@@ -67,7 +67,7 @@ BUCKET_SECONDS = 300  # the generated log spans about 40 minutes: several bucket
 
 
 def single_machine(rows: list[dict[str, Any]]) -> Workload:
-    workload = Workload(bucket_seconds=BUCKET_SECONDS)
+    workload = Workload("postgres", bucket_seconds=BUCKET_SECONDS)
     for row in rows:
         workload.add(
             Execution(

@@ -41,4 +41,9 @@ def invoke(*args: str, stdin: str | bytes | None = None) -> Result:
 def lint_json(*args: str, stdin: str | None = None) -> tuple[dict[str, Any], Result]:
     """``sqltune lint --format json ARGS``: the parsed report and the run."""
     result = invoke("lint", "--format", "json", "--no-cache", *args, stdin=stdin)
+    if result.exit_code == 2 and not result.stdout.strip():
+        # Nothing could be linted at all (a usage error): the run said why on stderr, as a problem would.
+        assert result.stderr.strip()
+        problem = {"path": args[-1], "message": result.stderr.strip(), "line": 0, "kind": "input"}
+        return {"findings": [], "problems": [problem], "summary": {"statements": 0}}, result
     return json.loads(result.stdout), result

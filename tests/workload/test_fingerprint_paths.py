@@ -58,15 +58,18 @@ def test_number_pattern_matches_its_specification(text: str) -> None:
 @example("SELECT 'a', 1 FROM [T1]")
 @example("SELECT 'a', 1 FROM `T1`")
 @example("SELECT 'A\x00B' FROM T")
+@example("SELECT 'a\\', 1, E'b\\'c', 2")
 def test_string_fast_path_equals_the_full_pass(text: str) -> None:
-    assert fp._strip(text) == fp._strip_full(text)
+    for backslashes in (False, True):
+        assert fp._strip(text, backslashes) == fp._strip_full(text, backslashes)
 
 
 @given(any_text)
 def test_normalize_equals_the_uncached_full_pass(text: str) -> None:
-    expected = fp._finish.__wrapped__(fp._strip_full(text))
-    assert fp.normalize(text) == expected
-    assert fp.normalize(text) == expected  # the second call answers from the cache
+    for backslashes in (False, True):
+        expected = fp._finish.__wrapped__(fp._strip_full(text, backslashes))
+        assert fp.normalize(text, backslashes) == expected
+        assert fp.normalize(text, backslashes) == expected  # the second call answers from the cache
 
 
 def test_the_cache_is_bounded() -> None:

@@ -63,6 +63,7 @@ COMMANDS = {
     "plan": "sqltune.cli.plan",
     "rule": "sqltune.cli.rules",
     "rules": "sqltune.cli.rules",
+    "workload": "sqltune.cli.workload",
 }
 
 

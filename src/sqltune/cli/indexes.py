@@ -17,7 +17,8 @@ from sqltune.cli import main, user_errors
     "workload",
     multiple=True,
     required=True,
-    help="SQL files, directories or globs, or 'pg_stat_statements' (repeatable).",
+    help="SQL files, directories or globs; server logs, history exports (CSV, JSON lines), dbt targets and "
+    "saved workloads (weighted by their time); or 'pg_stat_statements' (repeatable).",
 )
 @click.option("--budget", help="Storage budget for new indexes, e.g. 500MB, 2GB.")
 @click.option("--max-indexes", type=int, help="At most this many new indexes.")

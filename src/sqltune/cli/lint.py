@@ -69,6 +69,11 @@ def input_options(function: F) -> F:
             help="dbt manifest whose compiled SQL is linted (default: target/manifest.json of the dbt project).",
         ),
         click.option("--no-dbt", is_flag=True, help="Do not look for a dbt manifest; lint models with placeholders."),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0),
+            help="Seconds each statement's parse and checks may take (default 5; 0: no limit).",
+        ),
     ]
     for option in reversed(options):
         function = option(function)
@@ -87,6 +92,7 @@ class LintInputs:
     no_cache: bool = False
     dbt_manifest: str | None = None
     no_dbt: bool = False
+    timeout: float | None = None
     fail_on: str | None = None
     stats: LintStats = field(default_factory=LintStats)
 
@@ -97,6 +103,7 @@ class LintInputs:
             select=_split(self.select),
             ignore=_split(self.ignore),
             fail_on=Severity.parse(self.fail_on) if self.fail_on else None,
+            timeout=self.timeout,
         )
 
 

@@ -223,14 +223,19 @@ def explain(
                 rows = connection.query("SELECT current_schemas(false)::text")
                 names = str(rows[0][0]).strip("{}").split(",") if rows else ["public"]
                 schema = connection.schema([name.strip('"') for name in names if name])
-            for statement in statements:
+            for number, statement in enumerate(statements):
                 # One statement's failure is its own error; the others still get their plans.
                 try:
                     result = connection.explain(statement.text.strip().rstrip(";"), analyze=analyze, timeout=timeout)
                     graph = parse_plan(result.plan_json, "postgres-json", path=f"{sql_path}:{statement.span.line}")
+                except ConnectionError as error:
+                    # The server went away mid-run: the plans made so far are still reported, and every
+                    # statement left is named as not explained.
+                    problems.append(_statement_problem(statement, error))
+                    lost = ValueError("not explained: the connection to the database was lost")
+                    problems.extend(_statement_problem(left, lost) for left in statements[number + 1 :])
+                    break
                 except (DatabaseError, ValueError) as error:
-                    if isinstance(error, ConnectionError):
-                        raise
                     problems.append(_statement_problem(statement, error))
                     continue
                 reports.append(analyze_plan(graph, statement, schema, settings, select=selected))

@@ -9,6 +9,7 @@ The nearest such file at or above the working directory is used (``.sqltune.toml
     ignore = ["SQ001"]
     exclude = ["migrations/**"]   # globs of files not to lint
     fail-on = "warning"           # lowest severity that makes `lint` exit 1
+    timeout = 5                   # seconds per statement (parse, then checks); 0: no limit
 
     [tool.sqltune.severity]
     SQ012 = "error"
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from sqltune.core.budget import DEFAULT_TIMEOUT
 from sqltune.core.findings import Severity
 from sqltune.core.sqlglot import get_dialect
 
@@ -46,6 +48,8 @@ OPTIONS: dict[str, str] = {
     "exclude": "Glob patterns of files that are never linted.",
     "severity": "Table of code = severity overrides (error, warning, info).",
     "fail-on": "Lowest severity that makes lint exit with code 1 (error, warning or info; default info).",
+    "timeout": "Seconds one statement's parse, and then its checks, may take before it is skipped as a problem "
+    "(default 5; 0: no limit).",
 }
 
 
@@ -58,6 +62,7 @@ class Config:
     exclude: tuple[str, ...] = ()
     severity: dict[str, Severity] = field(default_factory=dict)
     fail_on: Severity = Severity.INFO
+    timeout: float = DEFAULT_TIMEOUT  # seconds per statement; 0 means no limit
     path: str | None = None  # the file it was read from
 
     def with_overrides(self, **changes: Any) -> Config:
@@ -133,6 +138,9 @@ def config_from_mapping(data: dict[str, Any], path: str = "<config>", text: str 
         fail_on = Severity.parse(data.get("fail-on", "info"))
     except (ValueError, AttributeError) as error:
         raise ConfigError(f"{where('fail-on')}: {error}") from None
+    timeout = data.get("timeout", DEFAULT_TIMEOUT)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout < 0:
+        raise ConfigError(f"{where('timeout')}: 'timeout' must be a number of seconds (0: no limit)")
     return Config(
         dialect=dialect,
         schema=os.path.join(base, schema) if schema and base else schema,
@@ -141,6 +149,7 @@ def config_from_mapping(data: dict[str, Any], path: str = "<config>", text: str 
         exclude=_strings(where("exclude"), "exclude", data.get("exclude", [])),
         severity=severity,
         fail_on=fail_on,
+        timeout=float(timeout),
         path=path if path != "<config>" else None,
     )
 

@@ -3,28 +3,39 @@
 The file is tokenized once and cut at top-level semicolons; each statement is parsed on its own, so one
 that does not parse becomes a :class:`ParseFailure` with its line, column and what was expected while the
 statements around it are still analysed. Node positions are offsets into the whole file.
+
+A failure has a kind: ``syntax`` (broken SQL), ``unsupported`` (SQL that reads as a valid statement of the
+dialect but is beyond sqlglot's grammar; see :mod:`sqltune.core.triage`), ``timeout`` and ``too-deep`` (the
+statement overran its budget; see :mod:`sqltune.core.budget`).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
+from sqltune.core.budget import DEFAULT_TIMEOUT, Overrun, run_each
 from sqltune.core.source import Source, Span
 from sqltune.core.sqlglot import (
     ParseError,
     StatementTokens,
+    Token,
     TokenError,
+    TokenType,
     exp,
     parse_tokens,
     split_statements,
     tokenize,
 )
 from sqltune.core.templating import has_template, render
+from sqltune.core.triage import beyond_the_parser, broken_command, unknown_object_kind
 
-__all__ = ["ParseFailure", "Statement", "node_span", "parse_source"]
+__all__ = ["FailureKind", "ParseFailure", "Statement", "node_span", "parse_source", "parse_sources"]
+
+FailureKind = Literal["syntax", "unsupported", "timeout", "too-deep"]
 
 
 def _not_command_fallback(record: logging.LogRecord) -> bool:
@@ -41,6 +52,7 @@ logging.getLogger("sqlglot").addFilter(_not_command_fallback)
 class ParseFailure:
     message: str
     span: Span
+    kind: FailureKind = "syntax"
 
 
 @dataclass(slots=True)
@@ -116,7 +128,7 @@ def _clean_message(description: str, near: str = "") -> str:
 _ARGUMENTS = {"this": "operand", "expression": "right-hand operand", "expressions": "list of items"}
 
 
-def _failure(source: Source, error: ParseError, statement: StatementTokens) -> ParseFailure:
+def _failure(source: Source, error: ParseError, statement: StatementTokens, dialect: str | None) -> ParseFailure:
     detail = error.errors[0] if error.errors else {}
     line, column = detail.get("line"), detail.get("col")
     if line and column:
@@ -126,7 +138,40 @@ def _failure(source: Source, error: ParseError, statement: StatementTokens) -> P
     else:
         offset = statement.start
     message = _clean_message(detail.get("description") or str(error).split("\n")[0], detail.get("highlight") or "")
+    if beyond_the_parser(statement.tokens, dialect):
+        span = source.span(statement.start, statement.start + 1)
+        reason = f"not analysed: beyond sqltune's {dialect or 'generic'} parser ({message})"
+        return ParseFailure(reason, span, "unsupported")
     return ParseFailure(f"syntax error: {message}", source.span(offset, offset + 1))
+
+
+#: The nesting (parentheses, subqueries, CASE) that :mod:`sqltune.core.budget`'s recursion limit leaves room
+#: for in every statement kind the suite tries; deeper statements may still parse.
+SUPPORTED_NESTING = 500
+
+
+def _nesting(tokens: list[Token]) -> int:
+    depth = deepest = 0
+    for token in tokens:
+        if token.token_type in (TokenType.L_PAREN, TokenType.CASE):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token.token_type in (TokenType.R_PAREN, TokenType.END):
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+def overrun_message(overrun: Overrun, statement: StatementTokens | None = None) -> str:
+    """What a statement that overran its budget is reported with (the same words for parse and checks)."""
+    if overrun.kind == "timeout":
+        return (
+            f"statement took longer than {overrun.seconds:g} s to analyse; skipped "
+            "(raise `timeout` in [tool.sqltune], or --timeout)"
+        )
+    depth = _nesting(statement.tokens) if statement is not None else 0
+    if depth > SUPPORTED_NESTING:
+        return f"statement nested deeper than {SUPPORTED_NESTING} levels ({depth}); skipped"
+    return f"statement nested too deeply for sqltune ({depth} levels of parentheses or CASE); skipped"
 
 
 def _unterminated(text: str, start: int, end: int) -> int:
@@ -176,44 +221,111 @@ def _naive_pieces(text: str) -> Iterator[tuple[int, int]]:
     yield start, len(text)
 
 
-def parse_source(source: Source, dialect: str | None = None) -> list[Statement]:
-    """Every statement of ``source``, parsed; never raises for bad SQL."""
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """One statement's tokens (or why they could not be cut) and the text its offsets refer to."""
+
+    source: Source
+    text: str
+    tokens: StatementTokens | ParseFailure
+
+
+def _pieces(source: Source, dialect: str | None) -> list[_Piece]:
     text = render(source.text) if has_template(source.text) else source.text
     try:
-        chunks = [(text, list(split_statements(tokenize(text, dialect))))]
+        return [_Piece(source, text, piece) for piece in split_statements(tokenize(text, dialect))]
     except (TokenError, ValueError, IndexError, AttributeError):
-        chunks = []
-        for start, end in _naive_pieces(text):
-            # Tokenize each piece in place (padded), so offsets stay those of the file.
-            padded = " " * start + text[start:end]
-            try:
-                chunks.append((padded, list(split_statements(tokenize(padded, dialect)))))
-            except (TokenError, ValueError, IndexError, AttributeError):
-                if text[start:end].strip():
-                    at = _unterminated(text, start, end)
-                    failure = ParseFailure(_unterminated_message(text, at), source.span(at, at + 1))
-                    chunks.append((padded, [failure]))  # type: ignore[list-item]
-    statements: list[Statement] = []
-    for chunk_text, pieces in chunks:
-        for piece in pieces:
-            index = len(statements)
-            if isinstance(piece, ParseFailure):
-                statements.append(Statement(source, piece.span, index, error=piece))
-                continue
-            span = source.span(piece.start, piece.end)
-            try:
-                expression = parse_tokens(piece, chunk_text, dialect)
-            except ParseError as error:
-                statements.append(Statement(source, span, index, error=_failure(source, error, piece)))
-                continue
-            except Exception as error:  # sqlglot's parser has internal errors on odd input
-                failure = ParseFailure(
-                    f"syntax error: the {dialect or 'generic'} parser cannot read this statement "
-                    f"({type(error).__name__}); expected valid SQL",
-                    source.span(piece.start, piece.start + 1),
-                )
-                statements.append(Statement(source, span, index, error=failure))
-                continue
-            if expression is not None:
-                statements.append(Statement(source, span, index, expression=expression))
-    return statements
+        pass
+    pieces: list[_Piece] = []
+    for start, end in _naive_pieces(text):
+        # Tokenize each piece in place (padded), so offsets stay those of the file.
+        padded = " " * start + text[start:end]
+        try:
+            pieces.extend(_Piece(source, padded, piece) for piece in split_statements(tokenize(padded, dialect)))
+        except (TokenError, ValueError, IndexError, AttributeError):
+            if text[start:end].strip():
+                at = _unterminated(text, start, end)
+                failure = ParseFailure(_unterminated_message(text, at), source.span(at, at + 1))
+                pieces.append(_Piece(source, padded, failure))
+    return pieces
+
+
+def _parse_piece(piece: _Piece, dialect: str | None) -> exp.Expression | ParseFailure | None:
+    tokens = piece.tokens
+    if isinstance(tokens, ParseFailure):
+        return tokens
+    try:
+        expression = parse_tokens(tokens, piece.text, dialect)
+    except ParseError as error:
+        return _failure(piece.source, error, tokens, dialect)
+    except RecursionError:
+        raise  # the budget reports it as nesting too deep
+    except Exception as error:  # sqlglot's parser has internal errors on odd input
+        return ParseFailure(
+            f"syntax error: the {dialect or 'generic'} parser cannot read this statement "
+            f"({type(error).__name__}); expected valid SQL",
+            piece.source.span(tokens.start, tokens.start + 1),
+        )
+    if expression is None or isinstance(expression, exp.Condition | exp.Alias | exp.Tuple):
+        # sqlglot parses a bare expression ("a b", "1 + 2") or nothing at all ("+") without an error; neither
+        # is a statement, and neither may pass as a clean one -- unless it starts like one the parser does not
+        # know (MySQL's FLUSH PRIVILEGES reads as "FLUSH AS PRIVILEGES").
+        first = tokens.tokens[0]
+        if (
+            beyond_the_parser(tokens.tokens, dialect) or first.text.upper() == "END"
+        ):  # a block's END; PostgreSQL's COMMIT
+            reason = f"not analysed: beyond sqltune's {dialect or 'generic'} parser (read as an expression)"
+            return ParseFailure(reason, piece.source.span(first.start, first.start + 1), "unsupported")
+        return ParseFailure(
+            f"syntax error: unexpected {first.text!r}; expected a statement such as SELECT, INSERT, UPDATE, "
+            "DELETE or CREATE",
+            piece.source.span(first.start, first.end + 1),
+        )
+    if isinstance(expression, exp.Command):
+        # sqlglot keeps a statement it does not know as an opaque command, typos in its first words included.
+        typo = unknown_object_kind(tokens.tokens)
+        if typo is not None:
+            at = next((token for token in tokens.tokens[1:] if token.text.upper() == typo.upper()), tokens.tokens[-1])
+            what = tokens.tokens[0].text.upper()
+            span = piece.source.span(at.start, at.end + 1)
+            expected = "expected an object type such as TABLE, VIEW or INDEX"
+            return ParseFailure(f"syntax error: unknown object type {typo!r} after {what}; {expected}", span)
+        broken = broken_command(tokens.tokens)
+        if broken is not None:
+            return ParseFailure(f"syntax error: {broken}", piece.source.span(tokens.start, tokens.start + 1))
+    return expression
+
+
+def parse_source(
+    source: Source, dialect: str | None = None, timeout: float | None = DEFAULT_TIMEOUT
+) -> list[Statement]:
+    """Every statement of ``source``, parsed; never raises for bad SQL.
+
+    Each statement's parse runs under ``timeout`` seconds (``None``/``0``: none) on a thread with room for
+    deep nesting (:mod:`sqltune.core.budget`); one that overruns becomes a failure of kind ``timeout`` or
+    ``too-deep``.
+    """
+    return parse_sources([source], dialect, timeout)[0]
+
+
+def parse_sources(
+    sources: Sequence[Source], dialect: str | None = None, timeout: float | None = DEFAULT_TIMEOUT
+) -> list[list[Statement]]:
+    """:func:`parse_source` of each source, the statements of all of them parsed in one budgeted job."""
+    pieces = [piece for source in sources for piece in _pieces(source, dialect)]
+    outcomes = run_each(lambda piece: _parse_piece(piece, dialect), pieces, timeout)
+    by_source: dict[int, list[Statement]] = {id(source): [] for source in sources}
+    for piece, outcome in zip(pieces, outcomes, strict=True):
+        statements = by_source[id(piece.source)]
+        index = len(statements)
+        tokens = piece.tokens
+        span = tokens.span if isinstance(tokens, ParseFailure) else piece.source.span(tokens.start, tokens.end)
+        if isinstance(outcome, Overrun):
+            assert isinstance(tokens, StatementTokens)
+            failure = ParseFailure(overrun_message(outcome, tokens), span, outcome.kind)
+            statements.append(Statement(piece.source, span, index, error=failure))
+        elif isinstance(outcome, ParseFailure):
+            statements.append(Statement(piece.source, span, index, error=outcome))
+        elif outcome is not None:
+            statements.append(Statement(piece.source, span, index, expression=outcome))
+    return [by_source[id(source)] for source in sources]

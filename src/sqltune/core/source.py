@@ -141,6 +141,7 @@ class ProblemKind(enum.StrEnum):
     INPUT = "input"  # the input could not be read or understood (a missing file, bad bytes, no SQL files)
     CRASH = "crash"  # sqltune's own code (a rule, a rewrite, a reporter) raised: a bug to report
     TIMEOUT = "timeout"  # a statement's parse or checks exceeded the time budget
+    LIMIT = "limit"  # a statement beyond what sqltune analyses (nested deeper than it parses)
     SKIPPED = "skipped"  # left alone on purpose (a notice, e.g. an empty file or a templated statement)
 
     def __str__(self) -> str:
@@ -207,6 +208,7 @@ _TITLES = {
     ProblemKind.INPUT: "unreadable input",
     ProblemKind.CRASH: "internal error",
     ProblemKind.TIMEOUT: "time budget exceeded",
+    ProblemKind.LIMIT: "beyond sqltune's limits",
     ProblemKind.SKIPPED: "skipped",
 }
 

@@ -62,6 +62,14 @@ def _is_lateral_wrapper(scope: Scope) -> bool:
     return scope.is_udtf and isinstance(node, exp.Lateral) and isinstance(node.this, exp.Subquery)
 
 
+def _renamed_outputs(query: exp.Expression) -> tuple[str, ...]:
+    """The output names a column alias list gives a derived table or CTE: ``(SELECT ...) AS d (a, b)``."""
+    holder = query.parent
+    alias = holder.args.get("alias") if isinstance(holder, exp.Subquery | exp.CTE) else None
+    columns = alias.columns if isinstance(alias, exp.TableAlias) else []
+    return tuple(fold(column.name) for column in columns)
+
+
 def _output_columns(node: exp.Expression) -> dict[str, exp.Column | None]:
     """A SELECT's output names: the column each one projects, or None for any other expression."""
     if not isinstance(node, exp.Select):
@@ -121,7 +129,9 @@ class GraphBuilder:
                     info.how = self._subquery_how(scope.expression)
                 self.graph._edges.append((parent, info.id, dict(type="nests", how=info.how)))
             if isinstance(scope.expression, exp.Query):
-                info.outputs = tuple(fold(name) for name in scope.expression.named_selects)
+                info.outputs = _renamed_outputs(scope.expression) or tuple(
+                    fold(name) for name in scope.expression.named_selects
+                )
             self._add_relations(info, scope)
             built.append((info, scope))
         for info, scope in built:

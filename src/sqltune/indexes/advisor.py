@@ -33,6 +33,8 @@ from sqltune.indexes.ports import AdvisorConnection
 from sqltune.indexes.selection import Selection, select_indexes
 from sqltune.indexes.whatif import CostEvaluator, Unplannable, WhatIfBackend
 from sqltune.schema import Schema, fold
+from sqltune.workload import Workload
+from sqltune.workload.sources import UnknownFormat, sniff
 
 __all__ = ["advise_indexes", "load_workload", "parse_size"]
 
@@ -79,7 +81,7 @@ def _query(
 
 
 def load_workload(
-    source: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    source: Workload | str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     *,
     schema: Schema | None = None,
     dialect: str | None = "postgres",
@@ -92,10 +94,18 @@ def load_workload(
     time; recorded statements that do not parse are appended to ``skipped``)."""
     schema = schema or Schema()
     queries: list[WorkloadQuery] = []
+    if isinstance(source, Workload):
+        return _templates(source, schema, dialect, skipped)
     if source == "pg_stat_statements":
         if connection is None:
             raise ValueError("the pg_stat_statements workload needs a database connection (--dsn)")
         return _recorded_workload(connection, schema, dialect, limit, skipped)
+    logs = _recorded_files(source)
+    if logs:
+        queries = _templates(Workload.read(*logs, dialect=dialect), schema, dialect, skipped)
+        source = [path for path in _as_list(source) if path not in logs]
+        if not source:
+            return queries
     for item in sources_from(source, "<workload>"):  # one rule for "SQL text or a path", as lint()
         if isinstance(item, InputProblem):
             raise ValueError(str(item))
@@ -109,6 +119,47 @@ def load_workload(
                 continue
             query_id = stem if len(statements) == 1 else f"{stem}#{statement.index + 1}"
             queries.append(_query(query_id, statement.text, expression, schema, 1.0, 1.0))
+    return queries
+
+
+def _as_list(source: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[str | os.PathLike[str]]:
+    return [source] if isinstance(source, str | os.PathLike) else list(source)
+
+
+def _recorded_files(source: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[str | os.PathLike[str]]:
+    """The given files that record executions (server logs, history exports, saved workloads), not SQL."""
+    recorded = []
+    for path in _as_list(source):
+        if not os.path.isfile(path):
+            continue
+        try:
+            kind = sniff(path)
+        except UnknownFormat:
+            continue
+        if kind != "sql":
+            recorded.append(path)
+    return recorded
+
+
+def _templates(
+    workload: Workload, schema: Schema, dialect: str | None, skipped: list[SkippedQuery] | None
+) -> list[WorkloadQuery]:
+    """A workload's templates as advisor queries, hottest first: each named where it was first seen, weighted
+    by its total time (by its calls where the source has no times)."""
+    queries: list[WorkloadQuery] = []
+    for template in workload.top():
+        query_id = template.location or template.fingerprint
+        for parsed in parse_source(Source(query_id, template.example), workload.dialect or dialect):
+            if parsed.error is not None:
+                if skipped is not None:
+                    skipped.append(SkippedQuery(query_id, template.example, f"does not parse: {parsed.error.message}"))
+                continue
+            expression = parsed.expression
+            if expression is None or not isinstance(expression, (exp.Query, *_WRITES)):
+                continue
+            weight = template.total_ms if template.timed_calls else float(template.calls)
+            rows = template.rows / template.calls if template.rows and template.calls else 1.0
+            queries.append(_query(query_id, template.example, expression, schema, weight, rows))
     return queries
 
 
@@ -192,7 +243,7 @@ def _select(
 
 
 def advise_indexes(
-    workload: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | Sequence[WorkloadQuery],
+    workload: Workload | str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | Sequence[WorkloadQuery],
     connection: AdvisorConnection | None = None,
     *,
     schema: Schema | None = None,

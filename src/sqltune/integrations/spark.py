@@ -112,7 +112,7 @@ def _executions(batch: pa.RecordBatch, columns: _Columns, skipped: list[int]) ->
         yield execution
 
 
-def _fold(columns: _Columns, sample_limit: int, bucket_seconds: int, schema: pa.Schema) -> Any:
+def _fold(columns: _Columns, dialect: str | None, sample_limit: int, bucket_seconds: int, schema: pa.Schema) -> Any:
     """The function each partition runs (``mapInArrow``): its rows folded into partial rows."""
 
     def fold(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -121,7 +121,7 @@ def _fold(columns: _Columns, sample_limit: int, bucket_seconds: int, schema: pa.
 
         context = TaskContext.get()
         piece = context.partitionId() if context is not None else 0
-        workload = Workload(sample_limit=sample_limit, bucket_seconds=bucket_seconds)
+        workload = Workload(dialect, sample_limit=sample_limit, bucket_seconds=bucket_seconds)  # its escapes
         skipped = [0]
         for batch in batches:
             workload.extend(_executions(batch, columns, skipped))
@@ -187,7 +187,7 @@ def aggregate(
     )
     partials = (
         dataframe.select(*columns.names())
-        .mapInArrow(_fold(columns, sample_limit, bucket_seconds, _arrow_schema()), PARTIAL_SCHEMA)
+        .mapInArrow(_fold(columns, dialect, sample_limit, bucket_seconds, _arrow_schema()), PARTIAL_SCHEMA)
         .persist()
     )
     try:

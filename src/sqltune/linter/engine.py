@@ -2,7 +2,10 @@
 
 Each statement is walked once; every node is handed to the rules that asked for its type. Statement-level
 rules see the lazily built :class:`QueryGraph`; schema rules run once over the tables that the linted files
-define. A statement that does not parse becomes an ``SQ000`` finding and the others are still linted.
+define. A statement that does not parse becomes an ``SQ000`` finding (``SQ998``, info, when it is valid SQL
+beyond the parser) and the others are still linted. Each statement's parse, then its checks, run under
+``Config.timeout`` on a worker thread with room for deep nesting (:mod:`sqltune.core.budget`); a statement
+that overruns is a problem naming its file:line, and the run goes on.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqltune.core.budget import Overrun, run_each
 from sqltune.core.config import Config
 from sqltune.core.findings import Finding, Report, Severity
-from sqltune.core.parsing import Statement, parse_source
+from sqltune.core.parsing import Statement, overrun_message, parse_source, parse_sources
 from sqltune.core.source import InputProblem, Problem, ProblemKind, Source, read_sources
 from sqltune.core.sqlglot import exp, get_dialect
 from sqltune.linter.suppress import Suppressions
@@ -24,9 +28,20 @@ from sqltune.rules.base import Rule, SchemaContext, StatementContext, Violation
 from sqltune.rules.registry import RegisteredRule, all_rules, resolve_selection
 from sqltune.schema import Schema, Table, apply_ddl
 
-__all__ = ["PARSE_ERROR", "Linter", "fewer_collections", "lint_paths", "lint_text", "nothing_to_lint"]
+__all__ = [
+    "NOT_ANALYSED",
+    "PARSE_ERROR",
+    "Linter",
+    "fewer_collections",
+    "lint_paths",
+    "lint_text",
+    "nothing_to_lint",
+    "overrun_problem",
+]
 
 PARSE_ERROR = "SQ000"
+#: Valid SQL beyond the parser: reported at info, and never failing a run unless its severity is raised.
+NOT_ANALYSED = "SQ998"
 #: The young-generation threshold of the cyclic garbage collector while linting (CPython's default: 700).
 GC_THRESHOLD = 20_000
 
@@ -74,7 +89,9 @@ class Linter:
                 resolve_selection([code], registered)  # raises the unknown-rule error
         # A statement that does not parse cannot be checked by any selected rule, so SQ000 is reported
         # whatever `select` says; only an explicit `ignore` silences it.
-        self._parse_errors = PARSE_ERROR not in resolve_selection(self.config.ignore, registered)
+        ignored = resolve_selection(self.config.ignore, registered)
+        self._parse_errors = PARSE_ERROR not in ignored
+        self._not_analysed = NOT_ANALYSED not in ignored
         self._instances: dict[str, Rule] = {code: r.rule() for code, r in self.selected.items()}
         self._visitors: dict[type[exp.Expression], list[tuple[str, Rule]]] = {}
         self._has_visitors = any(rule.node_types for rule in self._instances.values())
@@ -121,11 +138,16 @@ class Linter:
 
     # -- linting --------------------------------------------------------------------------------------
     def _statement_findings(self, statement: Statement, schema: Schema, memo: dict[str, Any]) -> list[Finding]:
-        if statement.error is not None:
-            if not self._parse_errors:
+        failure = statement.error
+        if failure is not None:
+            if failure.kind in ("timeout", "too-deep"):
+                self._crashes.append(overrun_problem(statement, failure.message, failure.kind))
                 return []
-            violation = Violation(statement.error.message, span=statement.error.span)
-            return [self._finding(PARSE_ERROR, violation, statement, statement.source)]
+            code = NOT_ANALYSED if failure.kind == "unsupported" else PARSE_ERROR
+            if not self._parse_errors or (code == NOT_ANALYSED and not self._not_analysed):
+                return []
+            violation = Violation(failure.message, span=failure.span)
+            return [self._finding(code, violation, statement, statement.source)]
         ctx = StatementContext(statement, schema, self.config.dialect, memo)
         findings: list[Finding] = []
         if self._has_visitors:
@@ -164,7 +186,12 @@ class Linter:
         )
 
     def parse(self, source: Source) -> ParsedSource:
-        return ParsedSource(source, parse_source(source, self.config.dialect))
+        return ParsedSource(source, parse_source(source, self.config.dialect, self.config.timeout))
+
+    def parse_all(self, sources: Sequence[Source]) -> list[ParsedSource]:
+        """:meth:`parse` of each source, in one budgeted job (one hand-over to the worker thread per run)."""
+        statements = parse_sources(sources, self.config.dialect, self.config.timeout)
+        return [ParsedSource(source, parsed) for source, parsed in zip(sources, statements, strict=True)]
 
     def lint_parsed(self, parsed: Sequence[ParsedSource]) -> Report:
         """Lint already parsed sources together: DDL in any of them informs the queries in all."""
@@ -186,12 +213,19 @@ class Linter:
                         defined.append(made)
         by_path: dict[str, list[Finding]] = {}
         memo = self._schema_memo() if not ddl else {}  # shared by the statements of this run
+        everything = [statement for item in parsed for statement in item.statements]
+        checked = run_each(lambda s: self._statement_findings(s, schema, memo), everything, self.config.timeout)
+        outcomes = dict(zip(map(id, everything), checked, strict=True))
         for item in parsed:
             report.sources[item.source.path] = item.source
             report.statements += len(item.statements)
             findings = by_path.setdefault(item.source.path, [])
             for statement in item.statements:
-                findings.extend(self._statement_findings(statement, schema, memo))
+                outcome = outcomes[id(statement)]
+                if isinstance(outcome, Overrun):
+                    self._crashes.append(overrun_problem(statement, overrun_message(outcome), outcome.kind))
+                else:
+                    findings.extend(outcome)
         if self._schema_checkers and defined:
             ctx = SchemaContext(defined, schema, self.config.dialect)
             statements = {(s.source.path, s.span.start): s for item in parsed for s in item.statements if s.expression}
@@ -240,20 +274,19 @@ class Linter:
             return self._lint_sources(sources)
 
     def _lint_sources(self, sources: Iterable[Source | InputProblem]) -> Report:
-        parsed: list[ParsedSource] = []
+        inputs: list[Source | InputProblem] = [
+            source for source in sources if isinstance(source, InputProblem) or not self.config.is_excluded(source.path)
+        ]
+        parsed = self.parse_all([source for source in inputs if isinstance(source, Source)])
+        statements = {id(item.source): item.statements for item in parsed}
         problems: list[InputProblem] = []
-        for source in sources:
+        for source in inputs:  # in input order, as the files were read
             if isinstance(source, InputProblem):
                 problems.append(source)
-            elif self.config.is_excluded(source.path):
-                continue
-            else:
-                item = self.parse(source)
-                if not item.statements:
-                    problems.append(
-                        Problem(source.path, nothing_to_lint(source.text), fatal=False, kind=ProblemKind.SKIPPED)
-                    )
-                parsed.append(item)
+            elif not statements[id(source)]:
+                problems.append(
+                    Problem(source.path, nothing_to_lint(source.text), fatal=False, kind=ProblemKind.SKIPPED)
+                )
         report = self.lint_parsed(parsed)
         report.problems.extend(problems)
         return report
@@ -276,5 +309,16 @@ def lint_paths(
     return Linter(config or Config(), schema).lint_sources(read_sources(paths))
 
 
+def overrun_problem(statement: Statement, message: str, overrun: str) -> Problem:
+    """The problem for a statement that overran its time (``timeout``) or depth (``too-deep``) budget."""
+    kind = ProblemKind.TIMEOUT if overrun == "timeout" else ProblemKind.LIMIT
+    return Problem(statement.source.path, message, statement.span.line, statement.span.column, kind=kind)
+
+
 def fails(report: Report, fail_on: Severity) -> bool:
-    return any(finding.severity >= fail_on for finding in report.findings)
+    """Whether the findings fail the run; an ``SQ998`` note (valid SQL beyond the parser) does not, unless the
+    configuration raised its severity above info."""
+    return any(
+        finding.severity >= fail_on and not (finding.code == NOT_ANALYSED and finding.severity == Severity.INFO)
+        for finding in report.findings
+    )

@@ -35,14 +35,23 @@ __all__ = ["FINISHED_CACHE", "display", "fingerprint", "fingerprint_normalized",
 # Strings (standard, E'', N'', B'', X'' prefixes, '' escapes; backslash escapes for E'' and MySQL), dollar
 # quotes, and comments: matched together so that a quote inside a comment (or "--" inside a string) never
 # starts the wrong thing. Quoted identifiers are matched so that they are kept, not mistaken for strings.
-_QUOTED_OR_COMMENT = re.compile(
-    r"""
+_QUOTED_TEMPLATE = r"""
     (?P<comment>--[^\n]*|\#[^\n]*|/\*.*?(?:\*/|\Z))
-  | (?P<string>(?<![\w$])[EeNnBbXx]?'(?:[^'\\]|''|\\.)*(?:'|\Z))
+  | (?P<string>(?<![\w$])STRING(?:'|\Z))
   | (?P<dollar>\$(?P<tag>[A-Za-z_]\w*)?\$.*?(?:\$(?P=tag)\$|\Z))
   | (?P<ident>"(?:[^"]|"")*"|`[^`]*`|\[[^\]\n]*\])
-    """,
-    re.VERBOSE | re.DOTALL,
+"""
+_ESCAPED = r"'(?:[^'\\]|''|\\.)*"  # a string body where a backslash escapes the next character
+_STANDARD = r"'(?:[^']|'')*"  # a standard SQL string body: only '' escapes a quote
+_QUOTED_OR_COMMENT = re.compile(
+    _QUOTED_TEMPLATE.replace("STRING", f"(?:[Ee]{_ESCAPED}|[NnBbXx]?{_STANDARD})"), re.VERBOSE | re.DOTALL
+)
+# MySQL, BigQuery, Snowflake and Spark read a backslash in any string as an escape; standard SQL (PostgreSQL,
+# SQL Server, ...) only in E'' strings.
+_QUOTED_OR_BACKSLASH = re.compile(_QUOTED_TEMPLATE.replace("STRING", f"[EeNnBbXx]?{_ESCAPED}"), re.VERBOSE | re.DOTALL)
+#: Dialects whose strings take backslash escapes (see normalize()).
+BACKSLASH_DIALECTS = frozenset(
+    {"mysql", "bigquery", "snowflake", "spark", "spark2", "databricks", "hive", "doris", "starrocks", "clickhouse"}
 )
 # Numbers that are not part of a name (t1, col_2) or a parameter ($1), and bind parameters: one pass. Every
 # alternative starts with one of the characters of the leading class and checks what precedes it by a
@@ -58,10 +67,19 @@ _NUMBER_OR_PARAMETER = re.compile(
     r"|(?<=\?)(?<![?\w]\?)(?![?|&\w-])"  # ? (not PostgreSQL's ?| ?& ?- operators)
     r")"
 )
-# A string literal exactly as _QUOTED_OR_COMMENT matches one, written to start with a character class (the
-# fast path of normalize() uses it when the text has no comment, quoted identifier or dollar quote).
+# A string literal exactly as _QUOTED_OR_COMMENT (_STRING) or _QUOTED_OR_BACKSLASH (_STRING_BACKSLASH) matches
+# one, written to start with a character class and to check what precedes it after that character (see
+# above). normalize() uses them when the text has no comment, quoted identifier or dollar quote.
 _STRING = re.compile(
-    r"[EeNnBbXx'](?:(?<=')(?<![\w$]')|(?<![\w$].)')(?:[^'\\]|''|\\.)*(?:'|\Z)",
+    r"[EeNnBbXx'](?:"
+    rf"(?<=')(?<![\w$]'){_STANDARD[1:]}"  # 'standard'
+    rf"|(?<=[Ee])(?<![\w$].){_ESCAPED}"  # E'escaped'
+    rf"|(?<=[NnBbXx])(?<![\w$].){_STANDARD}"  # N'standard'
+    r")(?:'|\Z)",
+    re.DOTALL,
+)
+_STRING_BACKSLASH = re.compile(
+    rf"[EeNnBbXx'](?:(?<=')(?<![\w$]'){_ESCAPED[1:]}|(?<![\w$].){_ESCAPED})(?:'|\Z)",
     re.DOTALL,
 )
 # Text that needs the full pass of _QUOTED_OR_COMMENT: a dollar quote opens ($$, $tag$).
@@ -112,18 +130,19 @@ def _needs_full_pass(sql: str) -> bool:
     )
 
 
-def _strip(sql: str) -> str:
+def _strip(sql: str, backslash_escapes: bool = False) -> str:
     """Literals, parameters and comments of ``sql`` replaced, case folded outside quoted identifiers."""
     if _needs_full_pass(sql):
-        return _strip_full(sql)
+        return _strip_full(sql, backslash_escapes)
     # What _strip_full() does when strings are all there is (a property test holds the two equal).
-    text = _STRING.sub(" ? ", sql).lower() if "'" in sql else sql.lower()
+    strings = _STRING_BACKSLASH if backslash_escapes else _STRING
+    text = strings.sub(" ? ", sql).lower() if "'" in sql else sql.lower()
     return _NUMBER_OR_PARAMETER.sub("?", text)
 
 
-def _strip_full(sql: str) -> str:
+def _strip_full(sql: str, backslash_escapes: bool = False) -> str:
     """:func:`_strip` for any text: comments, quoted identifiers, strings and dollar quotes in one pass."""
-    text = _QUOTED_OR_COMMENT.sub(_replace_quoted, sql)
+    text = (_QUOTED_OR_BACKSLASH if backslash_escapes else _QUOTED_OR_COMMENT).sub(_replace_quoted, sql)
     if "\0" in text:
         # Lower-case only what lies outside quoted identifiers (between the \0 markers at odd positions).
         parts = text.split("\0")
@@ -148,14 +167,15 @@ def _finish(text: str) -> str:
     return text
 
 
-def normalize(sql: str) -> str:
+def normalize(sql: str, backslash_escapes: bool = False) -> str:
     """The template key of ``sql``: the same for every execution that differs only in literals, comments,
     white space, keyword case or the length of a literal list. Parentheses and commas are written tight
-    (``f(a,b)``); :func:`display` spaces the text out for people.
+    (``f(a,b)``); :func:`display` spaces the text out for people. ``backslash_escapes``: a backslash escapes
+    the next character in every string, as in MySQL (:func:`backslash_escapes`); otherwise only in E''.
 
     Cost: one pass of a regular expression over the text when it holds no comment or quoted identifier (two
     with strings), then a look-up; the rest is done once per distinct stripped text (:data:`FINISHED_CACHE`)."""
-    return _finish(_strip(sql))
+    return _finish(_strip(sql, backslash_escapes))
 
 
 def display(normalized: str) -> str:
@@ -168,9 +188,14 @@ def display(normalized: str) -> str:
     return _KEYWORD_PAREN.sub(r"\1 (", text) if "(" in text else text
 
 
-def fingerprint(sql: str) -> str:
+def fingerprint(sql: str, dialect: str | None = None) -> str:
     """A short stable key (16 hex digits) of ``sql``'s template; equal for executions of one template."""
-    return fingerprint_normalized(normalize(sql))
+    return fingerprint_normalized(normalize(sql, backslash_escapes(dialect)))
+
+
+def backslash_escapes(dialect: str | None) -> bool:
+    """Whether strings of ``dialect`` take backslash escapes (``'it\\'s'``), as MySQL's do."""
+    return (dialect or "").lower() in BACKSLASH_DIALECTS
 
 
 def fingerprint_normalized(normalized: str) -> str:

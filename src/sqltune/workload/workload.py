@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqltune.core.source import InputProblem, read_json
-from sqltune.workload.fingerprint import fingerprint_normalized, normalize
+from sqltune.workload.fingerprint import backslash_escapes, fingerprint_normalized, normalize
 from sqltune.workload.model import BUCKET_SECONDS, SAMPLES, WORKLOAD_FORMAT, Execution, Template, kind_of
 from sqltune.workload.sources import read, sniff
 
@@ -57,6 +57,7 @@ class Workload:
         self, dialect: str | None = None, *, sample_limit: int = SAMPLES, bucket_seconds: int = BUCKET_SECONDS
     ) -> None:
         self.dialect = dialect
+        self._backslashes = backslash_escapes(dialect)  # how the dialect's strings escape quotes
         self.sample_limit = sample_limit
         self.bucket_seconds = bucket_seconds
         self._by_text: dict[str, Template] = {}
@@ -69,7 +70,7 @@ class Workload:
     def add(self, execution: Execution, normalized: str | None = None) -> Template:
         """Fold one execution into its template (made on first sight); ``normalized`` skips normalising
         when the caller already has the key (a batch path, a source that stores it)."""
-        key = normalize(execution.sql) if normalized is None else normalized
+        key = normalize(execution.sql, self._backslashes) if normalized is None else normalized
         template = self._by_text.get(key)
         if template is None:
             template = Template(
@@ -126,7 +127,7 @@ class Workload:
 
     def template_of(self, sql: str) -> Template | None:
         """The template ``sql`` is an execution of, if this workload has it."""
-        return self._by_text.get(normalize(sql))
+        return self._by_text.get(normalize(sql, self._backslashes))
 
     @property
     def calls(self) -> int:
@@ -200,13 +201,16 @@ class Workload:
         """A workload from files and folders of any known format (sniffed unless ``format`` is given; see
         :mod:`sqltune.workload.sources`). Saved workloads are merged in whole."""
         workload = cls(dialect)
+        done = 0  # bytes of the sources already read, so that progress runs over all of them
         for source in sources:
             name = format or sniff(source)
             workload.sources.append(f"{name}:{source}")
             if name == "workload-json":
                 workload = workload.merge(cls.load(source))
                 continue
-            workload.extend(read(source, name, progress=progress, dialect=dialect, **options))
+            step = None if progress is None else (lambda position, base=done: progress(base + position))
+            workload.extend(read(source, name, progress=step, dialect=dialect, **options))
+            done += _size(Path(source))
         return workload
 
     @classmethod
@@ -305,6 +309,12 @@ class Workload:
             template = Template.from_dict(item)
             workload._by_text[template.text] = template
         return workload
+
+
+def _size(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
 
 
 def _window(template: Template, since: datetime | None, until: datetime | None) -> bool:

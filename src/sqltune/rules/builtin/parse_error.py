@@ -1,4 +1,5 @@
-"""SQ000: the engine reports statements that do not parse under this code; the class only registers it."""
+"""SQ000 and SQ998: the engine reports statements that do not parse under these codes; the classes only
+register them (SQ000 for broken SQL, SQ998 for valid SQL beyond the parser, see ``sqltune.core.triage``)."""
 
 from sqltune.rules.base import Rule
 
@@ -7,4 +8,8 @@ class ParseError(Rule):
     code = "SQ000"
 
 
-RULES = [ParseError]
+class NotAnalysed(Rule):
+    code = "SQ998"
+
+
+RULES = [ParseError, NotAnalysed]

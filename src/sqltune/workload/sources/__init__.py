@@ -49,9 +49,6 @@ FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
         Format("workload-json", "saved", "a workload saved by sqltune (sqltune workload --out FILE.json)"),
-        Format("dbt", "dbt", "a dbt target/ folder (manifest.json with compiled SQL, run_results.json timings)"),
-        Format("postgres-log", "postgres_log", "a PostgreSQL server log: stderr (log_line_prefix), csvlog or jsonlog"),
-        Format("mysql-slow-log", "mysql_slow_log", "a MySQL/MariaDB slow query log"),
         Format("csv", "plain", "CSV with columns sql[, calls, total_ms, ts]"),
         Format("jsonl", "plain", "JSON lines with keys sql[, calls, total_ms, ts]"),
         Format("sql", "plain", "SQL files or folders of them, every statement one call"),
