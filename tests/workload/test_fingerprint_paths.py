@@ -22,6 +22,24 @@ SPEC_NUMBER_OR_PARAMETER = re.compile(
     r"|\$\d+|%\(\w+\)s|%s|(?<![?\w])\?(?![?|&\w-])"
 )
 
+# literals() as first written: the specification of the fast pattern.
+SPEC_LITERAL = re.compile(
+    r"""(?P<string>(?<![\w$])[EeNnBbXx]?'((?:[^'\\]|''|\\.)*)')|(?P<comment>--[^\n]*|/\*.*?\*/)"""
+    r"""|(?P<ident>"(?:[^"]|"")*")|(?<![\w$.])(?P<number>\d+\.?\d*(?:e[-+]?\d+)?)(?![\w$])""",
+    re.DOTALL | re.I,
+)
+
+
+def spec_literals(sql: str) -> tuple[str, ...]:
+    found: list[str] = []
+    for match in SPEC_LITERAL.finditer(sql):
+        if match.group("string") is not None:
+            found.append(match.group(2).replace("''", "'"))
+        elif match.group("number") is not None:
+            found.append(match.group("number"))
+    return tuple(found)
+
+
 FRAGMENTS = [
     "SELECT", "select", " * ", "FROM", " t1 ", "WHERE", " = ", "1", "42", "12.5", ".5", "1e-3", "1E+7", "0x1F",
     "0xZ", "a0x1f", ".0x1", "1.", "a.5", "t.1", "x1", "_2", "'x'", "'it''s'", "E'a\\'b'", "N'n'", "B'01'",
@@ -70,6 +88,12 @@ def test_normalize_equals_the_uncached_full_pass(text: str) -> None:
         expected = fp._finish.__wrapped__(fp._strip_full(text, backslashes))
         assert fp.normalize(text, backslashes) == expected
         assert fp.normalize(text, backslashes) == expected  # the second call answers from the cache
+
+
+@given(any_text)
+@example("SELECT 'a''b', E'c\\'d', n'e', x1, 2.5E3, .5, \"q'1\", -- 'f' 3\n /* 4 */ 5 FROM the'x'")
+def test_literals_match_their_specification(text: str) -> None:
+    assert fp.literals(text) == spec_literals(text)
 
 
 def test_the_cache_is_bounded() -> None:

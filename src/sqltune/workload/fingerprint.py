@@ -203,10 +203,17 @@ def fingerprint_normalized(normalized: str) -> str:
     return hashlib.blake2b(normalized.encode(), digest_size=_HASH_BYTES).hexdigest()
 
 
+# Literals for samples: strings (their body captured), numbers, and comments and quoted identifiers matched
+# so that nothing inside them is taken for a literal. Character-class first, as _NUMBER_OR_PARAMETER.
 _LITERAL = re.compile(
-    r"""(?P<string>(?<![\w$])[EeNnBbXx]?'((?:[^'\\]|''|\\.)*)')|(?P<comment>--[^\n]*|/\*.*?\*/)|(?P<ident>"(?:[^"]|"")*")"""
-    r"""|(?<![\w$.])(?P<number>\d+\.?\d*(?:e[-+]?\d+)?)(?![\w$])""",
-    re.VERBOSE | re.DOTALL | re.I,
+    r"""[EeNnBbXx'\-/"\d](?:"""
+    r"""(?<=')(?<![\w$]')(?P<bare>(?:[^'\\]|''|\\.)*)'"""  # 'string'
+    r"""|(?<=[EeNnBbXx])(?<![\w$].)'(?P<prefixed>(?:[^'\\]|''|\\.)*)'"""  # E'string'
+    r"""|(?<=-)-[^\n]*|(?<=/)\*.*?\*/"""  # comments
+    r'|(?<=")(?:[^"]|"")*"'  # "identifier"
+    r"""|(?<=\d)(?<![\w$.]\d)(?P<number>\d*\.?\d*(?:e[-+]?\d+)?)(?![\w$])"""  # 12, 1.5e3 (the whole match)
+    r""")""",
+    re.DOTALL | re.I,
 )
 
 
@@ -214,8 +221,9 @@ def literals(sql: str) -> tuple[str, ...]:
     """The literal values of one execution, in order: a *sample* that shows a template's real shape."""
     found: list[str] = []
     for match in _LITERAL.finditer(sql):
-        if match.group("string") is not None:
-            found.append(match.group(2).replace("''", "'"))
-        elif match.group("number") is not None:
-            found.append(match.group("number"))
+        kind = match.lastgroup
+        if kind == "number":
+            found.append(match.group())
+        elif kind is not None:
+            found.append(match.group(kind).replace("''", "'"))
     return tuple(found)
