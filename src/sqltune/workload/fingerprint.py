@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 
-__all__ = ["display", "fingerprint", "fingerprint_normalized", "literals", "normalize"]
+__all__ = ["FINISHED_CACHE", "display", "fingerprint", "fingerprint_normalized", "literals", "normalize"]
 
 # Strings (standard, E'', N'', B'', X'' prefixes, '' escapes; backslash escapes for E'' and MySQL), dollar
 # quotes, and comments: matched together so that a quote inside a comment (or "--" inside a string) never
@@ -52,11 +53,37 @@ _QUOTED_OR_BACKSLASH = re.compile(_QUOTED_TEMPLATE.replace("STRING", f"[EeNnBbXx
 BACKSLASH_DIALECTS = frozenset(
     {"mysql", "bigquery", "snowflake", "spark", "spark2", "databricks", "hive", "doris", "starrocks", "clickhouse"}
 )
-# Numbers that are not part of a name (t1, col_2) or a parameter ($1), and bind parameters: one pass.
+# Numbers that are not part of a name (t1, col_2) or a parameter ($1), and bind parameters: one pass. Every
+# alternative starts with one of the characters of the leading class and checks what precedes it by a
+# look-behind *after* that character, so the regular expression engine skips ahead to candidate characters
+# in C instead of trying every alternative at every position (4x faster than the look-behind first).
 _NUMBER_OR_PARAMETER = re.compile(
-    r"(?<![\w$.])(?:0x[0-9a-f]+|\d+\.?\d*(?:e[-+]?\d+)?|\.\d+(?:e[-+]?\d+)?)(?![\w$])"
-    r"|\$\d+|%\(\w+\)s|%s|(?<![?\w])\?(?![?|&\w-])"
+    r"[\d.$%?](?:"
+    r"(?<=0)(?<![\w$.]0)x[0-9a-f]+(?![\w$])"  # 0x1f
+    r"|(?<=\d)(?<![\w$.]\d)\d*\.?\d*(?:e[-+]?\d+)?(?![\w$])"  # 12, 1.5, 1e-3
+    r"|(?<=\.)(?<![\w$.]\.)\d+(?:e[-+]?\d+)?(?![\w$])"  # .5
+    r"|(?<=\$)\d+"  # $1
+    r"|(?<=%)(?:\(\w+\))?s"  # %s, %(name)s
+    r"|(?<=\?)(?<![?\w]\?)(?![?|&\w-])"  # ? (not PostgreSQL's ?| ?& ?- operators)
+    r")"
 )
+# A string literal exactly as _QUOTED_OR_COMMENT (_STRING) or _QUOTED_OR_BACKSLASH (_STRING_BACKSLASH) matches
+# one, written to start with a character class and to check what precedes it after that character (see
+# above). normalize() uses them when the text has no comment, quoted identifier or dollar quote.
+_STRING = re.compile(
+    r"[EeNnBbXx'](?:"
+    rf"(?<=')(?<![\w$]'){_STANDARD[1:]}"  # 'standard'
+    rf"|(?<=[Ee])(?<![\w$].){_ESCAPED}"  # E'escaped'
+    rf"|(?<=[NnBbXx])(?<![\w$].){_STANDARD}"  # N'standard'
+    r")(?:'|\Z)",
+    re.DOTALL,
+)
+_STRING_BACKSLASH = re.compile(
+    rf"[EeNnBbXx'](?:(?<=')(?<![\w$]'){_ESCAPED[1:]}|(?<![\w$].){_ESCAPED})(?:'|\Z)",
+    re.DOTALL,
+)
+# Text that needs the full pass of _QUOTED_OR_COMMENT: a dollar quote opens ($$, $tag$).
+_DOLLAR_QUOTE = re.compile(r"\$(?:[A-Za-z_]\w*)?\$")
 # After literals became "?" and spacing was made tight: a signed literal, a parenthesised list of literals
 # and a run of such lists (VALUES, multi-row IN).
 _SIGNED = re.compile(r"([=<>(,+*/%-] ?)[-+] ?\?")
@@ -65,6 +92,9 @@ _KEYWORD_PAREN = re.compile(
     r"(?<![\w$.\"])(in|values|exists|as|on|using|from|join|and|or|not|any|all|over|where|into|select|when|then"
     r"|else|by|with|filter|group|is|set|returning|like|between|union|intersect|except|[=<>+*/-])\("
 )
+#: Distinct texts whose spacing and lists :func:`normalize` remembers (see _finish); bounded, so memory stays
+#: flat however long the log.
+FINISHED_CACHE = 16384
 _HASH_BYTES = 8
 
 # "#" starts a comment in MySQL only when it is not an operator of other dialects (PostgreSQL's "#" is XOR
@@ -85,25 +115,48 @@ def _replace_quoted(match: re.Match[str]) -> str:
     return " ? "
 
 
-def _may_quote(sql: str) -> bool:
+def _needs_full_pass(sql: str) -> bool:
+    """Whether ``sql`` may hold a comment, a quoted identifier, a dollar quote or a NUL (the markers of
+    quoted identifiers): then only _QUOTED_OR_COMMENT reads it right; otherwise strings are all there is."""
     return (
-        "'" in sql or '"' in sql or "--" in sql or "/*" in sql or "$" in sql or "#" in sql or "`" in sql or "[" in sql
+        '"' in sql
+        or "--" in sql
+        or "/*" in sql
+        or "#" in sql
+        or "`" in sql
+        or "[" in sql
+        or "\0" in sql
+        or ("$" in sql and _DOLLAR_QUOTE.search(sql) is not None)
     )
 
 
-def normalize(sql: str, backslash_escapes: bool = False) -> str:
-    """The template key of ``sql``: the same for every execution that differs only in literals, comments,
-    white space, keyword case or the length of a literal list. Parentheses and commas are written tight
-    (``f(a,b)``); :func:`display` spaces the text out for people."""
-    quoted = _QUOTED_OR_BACKSLASH if backslash_escapes else _QUOTED_OR_COMMENT
-    text = quoted.sub(_replace_quoted, sql) if _may_quote(sql) else sql
+def _strip(sql: str, backslash_escapes: bool = False) -> str:
+    """Literals, parameters and comments of ``sql`` replaced, case folded outside quoted identifiers."""
+    if _needs_full_pass(sql):
+        return _strip_full(sql, backslash_escapes)
+    # What _strip_full() does when strings are all there is (a property test holds the two equal).
+    strings = _STRING_BACKSLASH if backslash_escapes else _STRING
+    text = strings.sub(" ? ", sql).lower() if "'" in sql else sql.lower()
+    return _NUMBER_OR_PARAMETER.sub("?", text)
+
+
+def _strip_full(sql: str, backslash_escapes: bool = False) -> str:
+    """:func:`_strip` for any text: comments, quoted identifiers, strings and dollar quotes in one pass."""
+    text = (_QUOTED_OR_BACKSLASH if backslash_escapes else _QUOTED_OR_COMMENT).sub(_replace_quoted, sql)
     if "\0" in text:
         # Lower-case only what lies outside quoted identifiers (between the \0 markers at odd positions).
         parts = text.split("\0")
         text = "".join(part if index % 2 else part.lower() for index, part in enumerate(parts))
     else:
         text = text.lower()
-    text = " ".join(_NUMBER_OR_PARAMETER.sub("?", text).split())
+    return _NUMBER_OR_PARAMETER.sub("?", text)
+
+
+@lru_cache(maxsize=FINISHED_CACHE)
+def _finish(text: str) -> str:
+    """Spacing made tight, signed literals and literal lists collapsed: remembered per text, because the
+    executions of a template mostly differ only in their literals, which _strip() already replaced."""
+    text = " ".join(text.split())
     text = text.replace(" ,", ",").replace(", ", ",").replace("( ", "(").replace(" )", ")").replace(" (", "(")
     text = text.rstrip("; ")
     if "?" in text:
@@ -112,6 +165,17 @@ def normalize(sql: str, backslash_escapes: bool = False) -> str:
         if "(?" in text:
             text = _LIST.sub("(...)", text)
     return text
+
+
+def normalize(sql: str, backslash_escapes: bool = False) -> str:
+    """The template key of ``sql``: the same for every execution that differs only in literals, comments,
+    white space, keyword case or the length of a literal list. Parentheses and commas are written tight
+    (``f(a,b)``); :func:`display` spaces the text out for people. ``backslash_escapes``: a backslash escapes
+    the next character in every string, as in MySQL (:func:`backslash_escapes`); otherwise only in E''.
+
+    Cost: one pass of a regular expression over the text when it holds no comment or quoted identifier (two
+    with strings), then a look-up; the rest is done once per distinct stripped text (:data:`FINISHED_CACHE`)."""
+    return _finish(_strip(sql, backslash_escapes))
 
 
 def display(normalized: str) -> str:
@@ -139,10 +203,17 @@ def fingerprint_normalized(normalized: str) -> str:
     return hashlib.blake2b(normalized.encode(), digest_size=_HASH_BYTES).hexdigest()
 
 
+# Literals for samples: strings (their body captured), numbers, and comments and quoted identifiers matched
+# so that nothing inside them is taken for a literal. Character-class first, as _NUMBER_OR_PARAMETER.
 _LITERAL = re.compile(
-    r"""(?P<string>(?<![\w$])[EeNnBbXx]?'((?:[^'\\]|''|\\.)*)')|(?P<comment>--[^\n]*|/\*.*?\*/)|(?P<ident>"(?:[^"]|"")*")"""
-    r"""|(?<![\w$.])(?P<number>\d+\.?\d*(?:e[-+]?\d+)?)(?![\w$])""",
-    re.VERBOSE | re.DOTALL | re.I,
+    r"""[EeNnBbXx'\-/"\d](?:"""
+    r"""(?<=')(?<![\w$]')(?P<bare>(?:[^'\\]|''|\\.)*)'"""  # 'string'
+    r"""|(?<=[EeNnBbXx])(?<![\w$].)'(?P<prefixed>(?:[^'\\]|''|\\.)*)'"""  # E'string'
+    r"""|(?<=-)-[^\n]*|(?<=/)\*.*?\*/"""  # comments
+    r'|(?<=")(?:[^"]|"")*"'  # "identifier"
+    r"""|(?<=\d)(?<![\w$.]\d)(?P<number>\d*\.?\d*(?:e[-+]?\d+)?)(?![\w$])"""  # 12, 1.5e3 (the whole match)
+    r""")""",
+    re.DOTALL | re.I,
 )
 
 
@@ -150,8 +221,9 @@ def literals(sql: str) -> tuple[str, ...]:
     """The literal values of one execution, in order: a *sample* that shows a template's real shape."""
     found: list[str] = []
     for match in _LITERAL.finditer(sql):
-        if match.group("string") is not None:
-            found.append(match.group(2).replace("''", "'"))
-        elif match.group("number") is not None:
-            found.append(match.group("number"))
+        kind = match.lastgroup
+        if kind == "number":
+            found.append(match.group())
+        elif kind is not None:
+            found.append(match.group(kind).replace("''", "'"))
     return tuple(found)

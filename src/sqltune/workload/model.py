@@ -31,6 +31,7 @@ IDS_PER_KIND = 20
 #: Latency histogram: bucket k holds executions with duration in [2^(k-1) * BASE, 2^k * BASE) ms.
 HISTOGRAM_BUCKETS = 40
 HISTOGRAM_BASE_MS = 2.0**-10  # about 1 microsecond; bucket 39 starts near 3 days
+_TRIED = 16  # texts remembered per template while its samples fill (see Template._sample)
 #: The "format" of a saved workload file.
 WORKLOAD_FORMAT = "sqltune-workload"
 #: Default width of the time buckets that make time-window filters exact, in seconds.
@@ -60,7 +61,8 @@ class Execution:
 def _bucket_of(duration_ms: float) -> int:
     if duration_ms <= HISTOGRAM_BASE_MS:
         return 0
-    return min(HISTOGRAM_BUCKETS - 1, int(math.log2(duration_ms / HISTOGRAM_BASE_MS)) + 1)
+    # frexp's exponent e puts x in [2^(e-1), 2^e) exactly (log2 may round up just below a power of two).
+    return min(HISTOGRAM_BUCKETS - 1, math.frexp(duration_ms / HISTOGRAM_BASE_MS)[1])
 
 
 def _add_optional(current: int | None, value: int | None) -> int | None:
@@ -93,6 +95,8 @@ class Template:
     histogram: list[int] = field(default_factory=lambda: [0] * HISTOGRAM_BUCKETS)
     # bucket start (epoch seconds) -> [calls, total_ms, max_ms]
     buckets: dict[int, list[float]] = field(default_factory=dict)
+    # Texts whose literals were already looked at while the samples are not full (not saved; bounded).
+    _tried: set[str] = field(default_factory=set, repr=False, compare=False)
 
     @property
     def mean_ms(self) -> float | None:
@@ -117,6 +121,8 @@ class Template:
         return None
 
     def _observe(self, execution: Execution, bucket_seconds: int, sample_limit: int) -> None:
+        # The hot path of every load (once per execution): attribute look-ups and branches only, no calls
+        # but the bucket's timestamp and, until the samples are full, the literals.
         calls = execution.calls
         self.calls += calls
         duration = execution.duration_ms
@@ -129,17 +135,24 @@ class Template:
                 self.max_ms = slowest
             if calls == 1:
                 self.histogram[_bucket_of(duration)] += 1
-        self.rows = _add_optional(self.rows, execution.rows)
-        self.bytes_scanned = _add_optional(self.bytes_scanned, execution.bytes_scanned)
-        self.partitions_scanned = _add_optional(self.partitions_scanned, execution.partitions_scanned)
-        self.partitions_total = _add_optional(self.partitions_total, execution.partitions_total)
+        if execution.rows is not None:
+            self.rows = _add_optional(self.rows, execution.rows)
+        if execution.bytes_scanned is not None:
+            self.bytes_scanned = _add_optional(self.bytes_scanned, execution.bytes_scanned)
+        if execution.partitions_scanned is not None:
+            self.partitions_scanned = _add_optional(self.partitions_scanned, execution.partitions_scanned)
+        if execution.partitions_total is not None:
+            self.partitions_total = _add_optional(self.partitions_total, execution.partitions_total)
         at = execution.at
         if at is not None:
-            first = execution.first_at or at
-            if self.first_seen is None or first < self.first_seen:
-                self.first_seen = first
-            if self.last_seen is None or at > self.last_seen:
-                self.last_seen = at
+            first = execution.first_at or at  # an aggregate row's first call
+            if self.first_seen is None or self.last_seen is None:
+                self.first_seen, self.last_seen = first, at
+            else:
+                if at > self.last_seen:  # the common case: sources read in time order
+                    self.last_seen = at
+                if first < self.first_seen:
+                    self.first_seen = first
             start = int(at.timestamp()) // bucket_seconds * bucket_seconds
             bucket = self.buckets.get(start)
             if bucket is None:
@@ -148,15 +161,29 @@ class Template:
                 bucket[0] += calls
                 if duration is not None:
                     bucket[1] += duration
-                    bucket[2] = max(bucket[2], slowest)
+                    if slowest > bucket[2]:
+                        bucket[2] = slowest
         if len(self.samples) < sample_limit:
-            sample = literals(execution.sql)
-            if sample and sample not in self.samples:
-                self.samples.append(sample)
-        for kind, value in execution.ids:
-            values = self.ids.setdefault(kind, [])
-            if value not in values and len(values) < IDS_PER_KIND:
-                values.append(value)
+            self._sample(execution.sql, sample_limit)
+        if execution.ids:
+            for kind, value in execution.ids:
+                values = self.ids.setdefault(kind, [])
+                if value not in values and len(values) < IDS_PER_KIND:
+                    values.append(value)
+
+    def _sample(self, sql: str, sample_limit: int) -> None:
+        """Keep the literals of ``sql`` when they are new; a text already looked at is skipped (a template
+        with a few literal sets only, ``status = 'open'``, would otherwise be scanned at every execution)."""
+        tried = self._tried
+        if sql in tried:
+            return
+        if len(tried) < _TRIED:
+            tried.add(sql)
+        sample = literals(sql)
+        if sample and sample not in self.samples:
+            self.samples.append(sample)
+            if len(self.samples) >= sample_limit:
+                tried.clear()  # never asked again: free it
 
     def merge(self, other: Template, sample_limit: int = SAMPLES) -> None:
         """Fold ``other`` (the same fingerprint, from another workload) into this template."""
