@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,7 @@ def test_live_digest_table(connection: MySQLConnection, database: str) -> None:
     assert select.rows == 50  # SUM_ROWS_SENT: every row once
     assert len(select.ids["digest"]) == 1 and len(select.ids["digest"][0]) == 32
     assert select.last_seen is not None and select.last_seen.tzinfo is not None
+    assert select.first_seen is not None and select.first_seen <= select.last_seen  # FIRST_SEEN, not LAST_SEEN
     # MariaDB's digest already collapses IN lists; ours agrees: one template for three lengths.
     assert by_text["select count(*) from `orders` where id in(...)"].calls == 3
     # MariaDB 10.x has no QUERY_SAMPLE_TEXT: the example is the digest text.
@@ -138,10 +139,15 @@ def test_recorded_rows_and_sample_text() -> None:
         "SUM_TIMER_WAIT": 3_000_000_000,
         "MAX_TIMER_WAIT": 2_000_000_000,
         "SUM_ROWS_SENT": 3,
+        "FIRST_SEEN": datetime(2024, 2, 1, 9, 0),
         "LAST_SEEN": datetime(2024, 3, 1, 10, 0),
         "sqltune_sample": "SELECT * FROM orders WHERE id = 42",
     }
     execution = to_execution(mysql_row, "recorded")
+    assert (execution.first_at, execution.at) == (
+        datetime(2024, 2, 1, 9, 0, tzinfo=UTC),
+        datetime(2024, 3, 1, 10, 0, tzinfo=UTC),
+    )
     assert (execution.sql, execution.calls, execution.duration_ms, execution.max_ms) == (
         "SELECT * FROM orders WHERE id = 42",
         3,

@@ -55,7 +55,7 @@ class Execution:
     location: str = ""  # where the source holds it, as the user names it: "postgresql.log:1042"
     database: str | None = None
     user: str | None = None
-    first_at: datetime | None = None  # for aggregates: the earliest call (``at`` is the latest), same time bucket
+    first_at: datetime | None = None  # for aggregates: the earliest call (``at``, the latest, picks the bucket)
 
 
 def _bucket_of(duration_ms: float) -> int:

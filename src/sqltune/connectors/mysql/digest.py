@@ -44,7 +44,9 @@ OWN_STATEMENTS = (
     "%`sqltune\\_%",
 )
 
-_COLUMNS = "SCHEMA_NAME, DIGEST, DIGEST_TEXT, COUNT_STAR, SUM_TIMER_WAIT, MAX_TIMER_WAIT, SUM_ROWS_SENT, LAST_SEEN"
+_COLUMNS = (
+    "SCHEMA_NAME, DIGEST, DIGEST_TEXT, COUNT_STAR, SUM_TIMER_WAIT, MAX_TIMER_WAIT, SUM_ROWS_SENT, FIRST_SEEN, LAST_SEEN"
+)
 _PICOSECONDS_PER_MS = 1e9
 
 
@@ -69,16 +71,20 @@ def digest_query(*, sample_text: bool, schema: str | None, limit: int | None, mi
 
 
 def to_execution(row: Mapping[str, Any], where: str) -> Execution:
-    """One digest row as an aggregated execution (``LAST_SEEN`` read in UTC: the session's time zone)."""
+    """One digest row as an aggregated execution (``FIRST_SEEN``/``LAST_SEEN`` read in UTC, the session's time
+    zone). The table keeps no times per call: every call counts in ``LAST_SEEN``'s time bucket."""
     sample = row.get("sqltune_sample")
     text = str(sample).strip() if sample else str(row["DIGEST_TEXT"]).strip()
     last = row.get("LAST_SEEN")
     at = last.replace(tzinfo=UTC) if isinstance(last, datetime) else None
+    first = row.get("FIRST_SEEN")
+    first_at = first.replace(tzinfo=UTC) if isinstance(first, datetime) else None
     total, slowest, rows = row.get("SUM_TIMER_WAIT"), row.get("MAX_TIMER_WAIT"), row.get("SUM_ROWS_SENT")
     return Execution(
         text,
         duration_ms=int(total) / _PICOSECONDS_PER_MS if total is not None else None,
         at=at,
+        first_at=first_at,
         calls=int(row["COUNT_STAR"]),
         rows=int(rows) if rows is not None else None,
         max_ms=int(slowest) / _PICOSECONDS_PER_MS if slowest is not None else None,
