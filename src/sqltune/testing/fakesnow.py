@@ -28,16 +28,19 @@ from filelock import FileLock
 
 from sqltune.testing.services import Service, free_port
 
-__all__ = ["FAKESNOW", "ensure_venv", "start_server", "venv_path"]
+__all__ = ["FAKESNOW", "ensure_requirements_venv", "ensure_venv", "start_server", "venv_path"]
 
 FAKESNOW = "0.12.1"
 # fakesnow 0.12.1's server imports snowflake.connector, and does not import beside connector 5.x.
 _REQUIREMENTS = [f"fakesnow[server]=={FAKESNOW}", "snowflake-connector-python<5"]
 
 
+def _cache() -> Path:
+    return Path(os.environ.get("SQLTUNE_CACHE") or Path.home() / ".cache" / "sqltune")
+
+
 def venv_path() -> Path:
-    cache = Path(os.environ.get("SQLTUNE_CACHE") or Path.home() / ".cache" / "sqltune")
-    return cache / f"venv-fakesnow-{FAKESNOW}"
+    return _cache() / f"venv-fakesnow-{FAKESNOW}"
 
 
 def _python(environment: Path) -> Path:
@@ -46,7 +49,13 @@ def _python(environment: Path) -> Path:
 
 def ensure_venv() -> Path:
     """The Python of a virtual environment holding fakesnow's server, made on first use."""
-    target = venv_path()
+    return ensure_requirements_venv(f"fakesnow-{FAKESNOW}", _REQUIREMENTS)
+
+
+def ensure_requirements_venv(name: str, requirements: list[str]) -> Path:
+    """The Python of the cached virtual environment ``venv-<name>`` holding ``requirements``, made once (``pip
+    install`` from the package index) under a file lock; also used for the other end of the sqlglot window."""
+    target = _cache() / f"venv-{name}"
     complete = target / ".complete"
     target.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(target) + ".lock", timeout=900):
@@ -55,15 +64,15 @@ def ensure_venv() -> Path:
         shutil.rmtree(target, ignore_errors=True)  # a half-made one from an interrupted run
         venv.create(target, with_pip=True, clear=True)
         result = subprocess.run(
-            [str(_python(target)), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *_REQUIREMENTS],
+            [str(_python(target)), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *requirements],
             capture_output=True,
             text=True,
             timeout=900,
         )
         if result.returncode != 0:
             shutil.rmtree(target, ignore_errors=True)
-            raise RuntimeError(f"pip install {' '.join(_REQUIREMENTS)} failed: {result.stderr.strip()[-2000:]}")
-        complete.write_text(" ".join(_REQUIREMENTS) + "\n")
+            raise RuntimeError(f"pip install {' '.join(requirements)} failed: {result.stderr.strip()[-2000:]}")
+        complete.write_text(" ".join(requirements) + "\n")
     return _python(target)
 
 
