@@ -45,6 +45,7 @@ import sqlglot
 from sqltune.core.config import Config
 from sqltune.core.parsing import parse_source
 from sqltune.core.source import Source
+from sqltune.core.sqlglot import sqlglot_compiled
 from sqltune.graph import QueryGraph
 from sqltune.linter.engine import Linter
 from sqltune.rules.registry import all_rules
@@ -243,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"workload: {len(sources)} files from fixtures/workloads/{{{','.join(WORKLOADS)}}}, dialect {args.dialect}")
     print(
         f"python {platform.python_version()}, sqlglot {sqlglot.__version__}"
-        f"{' (compiled)' if sqlglot.parser.__file__.endswith('.so') else ''}, "
+        f"{' (compiled)' if sqlglot_compiled() else ''}, "
         f"{len(all_rules())} rules registered, {os.cpu_count()} CPUs"
     )
     figures: dict[str, Any] = {"sqltune": measure_sqltune(sources, args.dialect, schema, args.runs)}

@@ -24,7 +24,8 @@ from sqltune.graph import QueryGraph
 from sqltune.linter.engine import Linter
 from sqltune.rewrites.engine import RewriteReport, rewrite_source
 from sqltune.rewrites.registry import select_rewrites
-from sqltune.schema import Schema, apply_ddl
+from sqltune.schema import Schema
+from sqltune.schema.migrations import apply_statements
 
 __all__ = ["analyze", "lint", "rewrite"]
 
@@ -81,9 +82,7 @@ def analyze(sql_or_paths: SqlOrPaths, *, dialect: str | None = None, schema: Sch
     linter = Linter(Config(dialect=dialect, select=("SQ000",)), _schema(schema, dialect))
     parsed = [linter.parse(source) for source in _readable(sql_or_paths)]
     full = Schema(linter.schema or ())
-    for item in parsed:
-        for statement in item.statements:
-            apply_ddl(full, statement, dialect)
+    apply_statements(full, [statement for item in parsed for statement in item.statements], dialect)
     return [
         QueryGraph.build(statement.expression, full)
         for item in parsed

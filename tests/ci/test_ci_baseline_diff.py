@@ -45,7 +45,9 @@ def test_baseline_hides_known_findings_and_reports_new_ones(project: Path) -> No
         handle.write("\nSELECT * FROM customers;\n")
     code, lines, _ = _concise(".", "--baseline", ".sqltune-baseline.json")
     assert code == 1
-    assert lines == ["./queries/load.sql:6:8: SQ001 `*` selects every column; name the columns the caller needs"]
+    assert lines == [
+        "./queries/load.sql:6:8: SQ001 `*` selects every column of `customers`; name the columns the caller needs"
+    ]
 
 
 def test_baseline_counts_allow_that_many_identical_findings(project: Path) -> None:
@@ -95,7 +97,9 @@ def test_diff_reports_only_changed_lines(repo: Path) -> None:
     orders.write_text(text)
     code, lines, _ = _concise(".", "--diff", "HEAD")
     assert code == 1
-    assert lines == ["./queries/open_orders.sql:7:8: SQ001 `*` selects every column; name the columns the caller needs"]
+    assert lines == [
+        "./queries/open_orders.sql:7:8: SQ001 `*` selects every column of `orders`; name the columns the caller needs"
+    ]
 
 
 def test_diff_counts_staged_committed_and_untracked_changes(repo: Path) -> None:

@@ -32,9 +32,11 @@ def test_manifest_is_found_and_findings_map_to_model_files(dbt_project: Path) ->
     code, lines, _ = _lint("models")
     assert code == 1
     assert lines == [
-        "models/marts/not_compiled.sql:1:8: SQ001 `*` selects every column; name the columns the caller needs",
+        "models/marts/not_compiled.sql:1:8: SQ001 `*` selects every column of `orders`; "
+        "name the columns the caller needs",
         # `*` only exists in the compiled SQL: the macro call that produced it is reported.
-        "models/marts/orders_wide.sql:1:8: SQ001 `*` selects every column; name the columns the caller needs",
+        "models/marts/orders_wide.sql:1:8: SQ001 `*` selects every column of `orders`; "
+        "name the columns the caller needs",
     ]
     text = run_cli("lint", "--no-cache", "--select", "SQ001", "models/marts/orders_wide.sql").stdout
     assert "    1 | select {{ all_columns('orders') }}\n      |        ^^^^^^^^^^^^^^^^^^^^^^^^^^^" in text

@@ -194,7 +194,7 @@ def test_action_annotations_mode_with_diff(project: Path) -> None:
     annotations = [line for line in lint.stdout.splitlines() if line.startswith("::")]
     assert annotations == [
         "::warning file=queries/new.sql,line=1,col=8,endLine=1,endColumn=9,title=SQ001 select-star::"
-        "`*` selects every column; name the columns the caller needs"
+        "`*` selects every column of `customers`; name the columns the caller needs"
     ]
     assert "queries/new.sql:1:8" in (project.parent / "summary.md").read_text()
     assert "exit-code=1" in output.read_text()

@@ -26,7 +26,8 @@ from sqltune.core.sqlglot import exp, get_dialect
 from sqltune.linter.suppress import Suppressions
 from sqltune.rules.base import Rule, SchemaContext, StatementContext, Violation
 from sqltune.rules.registry import RegisteredRule, all_rules, resolve_selection
-from sqltune.schema import Schema, Table, apply_ddl
+from sqltune.schema import Schema, Table
+from sqltune.schema.migrations import apply_statements, is_ddl
 
 __all__ = [
     "NOT_ANALYSED",
@@ -202,18 +203,13 @@ class Linter:
         report = Report()
         self._crashes = []
         schema = Schema(self.schema or ())
-        defined: list[Table] = []
-        ddl = False
-        for item in parsed:
-            for statement in item.statements:
-                if isinstance(statement.expression, exp.Create | exp.Alter):
-                    ddl = True
-                    made = apply_ddl(schema, statement, self.config.dialect)
-                    if isinstance(made, Table) and isinstance(statement.expression, exp.Create):
-                        defined.append(made)
+        everything = [statement for item in parsed for statement in item.statements]
+        ddl = any(is_ddl(statement) for statement in everything)
+        # One schema from every file's DDL, in migration order; a table is judged on its final state.
+        created = apply_statements(schema, everything, self.config.dialect) if ddl else []
+        defined = [table for table in created if table.origin and schema.defined_at(*_at(table)) == (True, table)]
         by_path: dict[str, list[Finding]] = {}
         memo = self._schema_memo() if not ddl else {}  # shared by the statements of this run
-        everything = [statement for item in parsed for statement in item.statements]
         checked = run_each(lambda s: self._statement_findings(s, schema, memo), everything, self.config.timeout)
         outcomes = dict(zip(map(id, everything), checked, strict=True))
         for item in parsed:
@@ -290,6 +286,11 @@ class Linter:
         report = self.lint_parsed(parsed)
         report.problems.extend(problems)
         return report
+
+
+def _at(table: Table) -> tuple[str, int]:
+    assert table.origin is not None
+    return table.origin.path, table.origin.start
 
 
 def nothing_to_lint(text: str) -> str:

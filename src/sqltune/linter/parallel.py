@@ -33,16 +33,16 @@ from typing import Any
 from sqltune.core.config import Config
 from sqltune.core.findings import Report
 from sqltune.core.source import Problem, ProblemKind, Source
-from sqltune.core.sqlglot import exp
 from sqltune.linter.cache import Cache, code_stamp, finding_from_record, finding_to_record, hash_text
 from sqltune.linter.engine import Linter, ParsedSource, fewer_collections, nothing_to_lint
 from sqltune.rules.registry import ENTRY_POINT_GROUP
-from sqltune.schema import Schema, apply_ddl
+from sqltune.schema import Schema
+from sqltune.schema.migrations import apply_statements, is_ddl
 
 __all__ = ["LintStats", "default_jobs", "lint_sources", "merged_schema", "run_salt"]
 
-#: Any CREATE or ALTER keyword makes a file a DDL candidate (false positives only cost a parse).
-_DDL_WORD = re.compile(r"\b(?:create|alter)\b")
+#: Any CREATE, ALTER or DROP keyword makes a file a DDL candidate (false positives only cost a parse).
+_DDL_WORD = re.compile(r"\b(?:create|alter|drop)\b")
 #: Below this many files to lint, starting worker processes costs more than it saves.
 MIN_FILES_FOR_WORKERS = 16
 
@@ -109,23 +109,21 @@ def _is_ddl_candidate(text: str) -> bool:
     (True, False)
     """
     lower = text.lower()
-    return ("create" in lower or "alter" in lower) and _DDL_WORD.search(lower) is not None
+    return ("create" in lower or "alter" in lower or "drop" in lower) and _DDL_WORD.search(lower) is not None
 
 
 def _has_ddl(item: ParsedSource) -> bool:
-    return any(isinstance(statement.expression, exp.Create | exp.Alter) for statement in item.statements)
+    return any(is_ddl(statement) for statement in item.statements)
 
 
 def merged_schema(base: Schema | None, items: Sequence[ParsedSource], dialect: str | None) -> Schema:
-    """The schema a single run builds: ``base`` plus every CREATE/ALTER of ``items``, in order.
+    """The schema a single run builds: ``base`` plus the DDL of ``items`` in migration order
+    (:func:`~sqltune.schema.migrations.apply_statements`, as :meth:`Linter.lint_parsed` applies it).
 
     ``base`` is copied first: DDL such as ``CREATE INDEX`` on a base table changes the table in place.
     """
     schema = Schema(copy.deepcopy(base) or ()) if base is not None else Schema()
-    for item in items:
-        for statement in item.statements:
-            if isinstance(statement.expression, exp.Create | exp.Alter):
-                apply_ddl(schema, statement, dialect)
+    apply_statements(schema, [statement for item in items for statement in item.statements], dialect)
     return schema
 
 

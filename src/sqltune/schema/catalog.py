@@ -49,6 +49,8 @@ class Schema:
     def __init__(self, tables: Iterable[Table] = ()) -> None:
         self._tables: dict[str, Table] = {}
         self._by_name: dict[str, list[str]] = {}
+        # Where each table's CREATE was read -> the table now (renames keep it, DROP TABLE records a tombstone).
+        self._origins: dict[tuple[str, int], Table | None] = {}
         for table in tables:
             self.add(table)
 
@@ -58,13 +60,44 @@ class Schema:
         if key not in self._tables:
             self._by_name.setdefault(fold(table.name), []).append(key)
         self._tables[key] = table
+        if table.origin is not None:
+            self._origins[(table.origin.path, table.origin.start)] = table
 
-    def remove(self, name: str) -> None:
+    def remove(self, name: str, dropped: bool = True) -> Table | None:
+        """Take the table called ``name`` out; ``dropped`` (DROP TABLE, not a rename) also forgets its CREATE."""
         table = self.table(name)
         if table is not None:
             key = fold(table.qualified_name)
             del self._tables[key]
             self._by_name[fold(table.name)].remove(key)
+            if dropped and table.origin is not None:
+                self._origins[(table.origin.path, table.origin.start)] = None
+        return table
+
+    def rename(self, table: Table, name: str, namespace: str | None) -> None:
+        """``ALTER TABLE ... RENAME TO``: the table keeps its keys, indexes and origin under the new name, and
+        the foreign keys and indexes that named it follow."""
+        old = fold(table.qualified_name)
+        self.remove(table.qualified_name, dropped=False)
+        table.name, table.namespace = name, namespace
+        for other in [*self, table]:
+            for fk in other.foreign_keys:
+                if fold(fk.ref_table) in {old, old.rsplit(".", 1)[-1]}:
+                    fk.ref_table = table.qualified_name
+        for index in table.indexes:
+            index.table = table.qualified_name
+        self.add(table)
+
+    def defined_at(self, path: str, start: int) -> tuple[bool, Table | None]:
+        """The table the CREATE read at ``path``/``start`` became, as the final state after every DDL statement
+        applied to this schema: ``(True, table)``, ``(True, None)`` when it was dropped since, or
+        ``(False, None)`` when this schema never saw that CREATE (or a later CREATE replaced it)."""
+        if (path, start) not in self._origins:
+            return False, None
+        table = self._origins[(path, start)]
+        if table is not None and self._tables.get(fold(table.qualified_name)) is not table:
+            return False, None  # replaced by a later CREATE of the same name
+        return True, table
 
     def table(self, name: str) -> Table | None:
         """The table called ``name`` (``orders``, ``public.orders`` or ``db.public.orders``)."""
@@ -163,6 +196,7 @@ class Schema:
             table.columns = {}
             table.primary_key = tuple(table.primary_key)
             table.unique_keys = [tuple(key) for key in table.unique_keys]
+            table.key_names = {name: tuple(key) for name, key in table.key_names.items()}
             table.stats = build(TableStats, raw.get("stats"))
             for column in columns:
                 column = dict(column)

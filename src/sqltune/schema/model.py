@@ -98,6 +98,8 @@ class Table:
     indexes: list[Index] = field(default_factory=list)
     stats: TableStats | None = None
     origin: Span | None = None  # where the CREATE TABLE was read, when from DDL
+    # Named PRIMARY KEY / UNIQUE constraints (folded name -> key columns), so that DROP CONSTRAINT finds them.
+    key_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def qualified_name(self) -> str:

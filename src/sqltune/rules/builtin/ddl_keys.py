@@ -93,18 +93,21 @@ def singular(name: str) -> str:
 def created_table(node: exp.Expression, ctx: StatementContext) -> tuple[Table, exp.Schema] | None:
     """The schema table this ``CREATE TABLE (...)`` statement defined, and its column list node.
 
-    ``None`` for other statements. When another ``CREATE`` of the same name replaced this one in the schema
-    (a migration that recreates a table, or two linted schemas that both have a ``customer``), the table is
-    read from this statement alone.
+    The table is the one this statement created *in its final state* (after every later ALTER, rename and
+    index of the run); ``None`` for other statements and for a table a later ``DROP TABLE`` removed. When
+    another ``CREATE`` of the same name replaced this one in the schema (a migration that recreates a table,
+    or two linted schemas that both have a ``customer``), the table is read from this statement alone.
     """
     if not isinstance(node, exp.Create) or str(node.args.get("kind") or "").upper() != "TABLE":
         return None
     target = node.this
     if not isinstance(target, exp.Schema) or not isinstance(target.this, exp.Table):
         return None
-    table = ctx.schema.table(exp.table_name(target.this)) if ctx.schema else None
     span = ctx.statement.span
-    if table is None or table.origin is None or (table.origin.path, table.origin.start) != (span.path, span.start):
+    known, table = ctx.schema.defined_at(span.path, span.start) if ctx.schema else (False, None)
+    if known and table is None:
+        return None  # dropped by a later statement of the run: there is nothing left to judge
+    if table is None:
         alone = apply_ddl(Schema(), ctx.statement, ctx.dialect)
         if not isinstance(alone, Table):
             return None

@@ -213,6 +213,10 @@ class NonSargablePredicate(Rule):
                 continue  # a constant, a parameter or a subquery that reads no outer column
             if relation is None or _depends_on(other, relation, uses) is not False:
                 return None
+            if isinstance(node, exp.EQ) or isinstance(other.unnest(), exp.Column):
+                return None  # a join condition: `=` is hashed, and a bare column there is the one an index serves
+        if _in_or_across_relations(node, relation, uses):
+            return None  # an OR over other tables' columns: no index serves the filter whatever this side is
         column = columns[0]
         if isinstance(wrapped, exp.Cast) and wrapped.this.unnest() is column:
             declared = column_type(uses.get(id(column)), ctx.graph)
@@ -226,6 +230,18 @@ class NonSargablePredicate(Rule):
             f"cannot be used and the expression is computed for every row; {advice}",
             wrapped,
         )
+
+
+def _in_or_across_relations(node: exp.Expression, relation: str | None, uses: dict[int, ColumnUse]) -> bool:
+    """Whether ``node`` is a branch of an OR (within its condition) whose other branches read other relations."""
+    current: exp.Expression | None = node.parent
+    while isinstance(current, exp.Connector | exp.Paren | exp.Not):
+        if isinstance(current, exp.Or):
+            owners = {uses[id(c)].column.relation for c in local_columns(current) if id(c) in uses}
+            if owners - {relation}:
+                return True
+        current = current.parent
+    return False
 
 
 def _is_prefix(node: exp.Expression) -> bool:
@@ -381,6 +397,9 @@ class OrAcrossColumns(Rule):
             keys = [self._columns(columns, ctx) for columns in _branch_columns(term)]
             if not all(keys) or set.intersection(*(set(k) for k in keys)):
                 continue
+            relations = {relation for key in keys for relation, _ in key}
+            if len(relations) == 1 and self._reached_otherwise(next(iter(relations)), term, node, ctx):
+                continue
             # Column names are generated for the message only (SQL generation copies the node), and for the
             # first branches only: a generated OR of 10,000 terms needs no 10,000-item message.
             shown = keys[:_LISTED_BRANCHES]
@@ -393,6 +412,35 @@ class OrAcrossColumns(Rule):
                 "and consider rewriting the branches as a UNION (ALL, when they cannot overlap)",
                 term,
             )
+
+    @staticmethod
+    def _reached_otherwise(relation: str | None, term: exp.Expression, where: exp.Where, ctx: StatementContext) -> bool:
+        """Whether the one table the OR filters is read some other way, the OR then only checking the rows
+        that way yields: another conjunct compares one of its columns with constants (an index on that
+        column serves the scan), or a join reaches it by its whole primary key (a dimension looked up per
+        row of the other side)."""
+        if relation is None or relation not in ctx.graph.relations:
+            return False
+        uses = uses_by_node(ctx.graph)
+        for other in conjuncts(where.this):
+            if other is term or not isinstance(other, _TYPED_COMPARISONS):
+                continue
+            columns = local_columns(other)  # `col <op> constant(s)`: one column, on the left, of this table
+            use = uses.get(id(other.this))
+            local = columns == [other.this] and use is not None and use.column.relation == relation
+            if local and not any(isinstance(n, exp.Query) for n in other.walk()):
+                return True
+        table = ctx.graph.relations[relation].table
+        if table is None or not table.primary_key:
+            return False
+        joined = {
+            fold(ref.column)
+            for join in ctx.graph.joins
+            for left, right in join.equi
+            for ref, far in ((left, right), (right, left))
+            if ref.relation == relation and far.relation not in (None, relation)
+        }
+        return {fold(column) for column in table.primary_key} <= joined
 
     @staticmethod
     def _columns(columns: list[exp.Column], ctx: StatementContext) -> dict[tuple[str | None, str], exp.Column]:
