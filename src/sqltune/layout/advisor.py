@@ -1,0 +1,179 @@
+"""The layout advisor: :func:`advise_layout` turns a workload and a live connection into a
+:class:`~sqltune.layout.model.LayoutPlan`.
+
+Per table the workload reads: the gates that need no data (size, reads, read/write ratio, churn); the candidate
+keys (:mod:`~sqltune.layout.candidates`); a page sample of the table (through the connection's
+:class:`~sqltune.layout.ports.LayoutConnection` port); the pruning simulator scores the current order and every
+candidate over the templates and their literal samples; the best key passes the saving and current-layout
+gates; the engine module picks the layout and writes the DDL (:mod:`~sqltune.layout.postgres`). With
+``validate=True`` the recommendation is built on a copy of the table and the templates are timed before and
+after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqltune.layout import gates
+from sqltune.layout import postgres as pg
+from sqltune.layout.candidates import KeyColumn, candidate_keys, key_columns
+from sqltune.layout.model import Evidence, Gate, LayoutConfig, LayoutPlan, Recommendation
+from sqltune.layout.ports import LayoutConnection
+from sqltune.layout.probes import bound_columns, probes, scanned_fraction
+from sqltune.layout.simulate import Layout, Probe, Sample
+from sqltune.schema import Table, fold
+from sqltune.workload.usage import UsageStats
+from sqltune.workload.workload import Workload
+
+__all__ = ["advise_layout", "score_keys"]
+
+
+def advise_layout(
+    workload: Workload,
+    connection: LayoutConnection,
+    *,
+    tables: Iterable[str] | None = None,
+    schemas: Iterable[str] | None = ("public",),
+    config: LayoutConfig | None = None,
+    validate: bool = False,
+) -> LayoutPlan:
+    """One recommendation per table the workload reads (or per table of ``tables``); see the module."""
+    config = config or LayoutConfig()
+    schema = connection.schema(schemas)
+    usage = workload.usage(schema)
+    wanted = {fold(t) for t in tables} if tables is not None else None
+    plan = LayoutPlan()
+    if usage.unparsed:
+        plan.notes.append(f"{len(usage.unparsed)} templates did not parse and were left out")
+    for name in sorted(usage.tables):
+        if wanted is not None and name not in wanted:
+            continue
+        table = schema.table(name)
+        if table is None:
+            plan.notes.append(f"{name}: not in the database's schema (a CTE, a view or another schema)")
+            continue
+        plan.recommendations.append(_advise_postgres(workload, usage, table, connection, config, validate))
+    for name in sorted((wanted or set()) - set(usage.tables)):
+        plan.notes.append(f"{name}: the workload does not read it")
+    return plan
+
+
+def _refuse(table: Table, engine: str, found: list[Gate], notes: Sequence[str] = ()) -> Recommendation:
+    return Recommendation(table.name, engine, "none", gates=found, notes=list(notes))
+
+
+def score_keys(
+    sample: Sample, found: Sequence[Probe], keys: Sequence[tuple[KeyColumn, ...]], partition_rows: int
+) -> list[tuple[tuple[KeyColumn, ...], float]]:
+    """Each key with its weighted scanned fraction, best first (fewer columns first on a tie)."""
+    scored = [
+        (key, scanned_fraction(Layout(sample, tuple(c.part for c in key), partition_rows), found)[0]) for key in keys
+    ]
+    scored.sort(key=lambda item: (round(item[1], 9), len(item[0])))
+    return scored
+
+
+def _advise_postgres(
+    workload: Workload,
+    usage: UsageStats,
+    table: Table,
+    connection: LayoutConnection,
+    config: LayoutConfig,
+    validate: bool,
+) -> Recommendation:
+    stats = table.stats
+    size = stats.size_bytes if stats is not None else None
+    table_usage = usage.table(table.name)
+    found = [
+        gates.size(size, config.brin_min_bytes, "a layout change"),
+        gates.reads(table_usage.reads.calls, config.min_reads),
+        gates.read_write(table_usage.reads.calls, table_usage.write_weight.calls, config.min_read_write_ratio),
+        gates.churn(
+            stats.inserts if stats else None,
+            stats.updates if stats else None,
+            stats.deletes if stats else None,
+            config.max_churn,
+        ),
+    ]
+    if any(not g.passed for g in found):
+        return _refuse(table, "postgres", sorted(found, key=lambda g: g.passed))
+    rows = stats.rows if stats is not None else None
+    distinct = {name: (c.stats.distinct if c.stats is not None else None) for name, c in table.columns.items()}
+    columns = key_columns(usage, table.name, distinct, rows, near_unique=config.near_unique)
+    filtered = [c for c in columns if c.tier == 0]
+    if not filtered:
+        found.append(Gate("candidates", False, "the workload filters no column of this table"))
+        return _refuse(table, "postgres", sorted(found, key=lambda g: g.passed))
+    templates = [t for t in workload.templates if t.fingerprint in usage.graphs]
+    needed = sorted(({c.column for c in columns} | bound_columns(templates, usage, table.name)) & set(table.columns))
+    sample = Sample.from_columns(connection.layout_sample(table.name, needed, config.sample_rows))
+    timed = any(t.total_ms for t in templates)
+    found_probes = probes(templates, usage, table.name, sample, timed)
+    facts = connection.layout_facts(table.name)
+    ppr, _, partition_rows = pg.choose_pages_per_range(sample, found_probes, table)
+    current = Layout(sample, (), partition_rows)
+    before, before_counts = scanned_fraction(current, found_probes)
+    keys = candidate_keys(columns, max_key_columns=config.max_key_columns, low_cardinality=config.low_cardinality)
+    scored = score_keys(sample, found_probes, keys, partition_rows)
+    best_key, _best_fraction = scored[0]
+    rec = Recommendation(table.name, "postgres", "none", tuple(c.text for c in best_key))
+    rec.candidates = [(tuple(c.text for c in key), fraction) for key, fraction in scored]
+    rec.gates = found
+
+    # BRIN: a filtered column already in physical order; it keeps the current order, so "after" is it.
+    prunable = bound_columns(templates, usage, table.name)
+    filtered = [c for c in filtered if c.column in prunable] or filtered
+    brin_gates = [pg.correlation_gate(table, c.column, config.brin_min_correlation) for c in filtered[:3]]
+    correlated = next((c for c, g in zip(filtered, brin_gates, strict=False) if g.passed), None)
+    if correlated is not None and 1.0 - scanned_fraction(current, found_probes)[0] < config.min_saving:
+        rec.notes.append(f"no BRIN on {correlated.column}: in the current order it would skip too little")
+        correlated = None
+    # Partitioning: a time column first, larger than memory, append-mostly (the churn gate passed above).
+    span = pg.date_range(sample, best_key[0].column) if best_key[0].function is None else None
+    memory = config.pg_partition_min_bytes if config.pg_partition_min_bytes is not None else facts.get("memory_bytes")
+    partition_gate = pg.memory_gate(size, memory)
+    if span is not None and partition_gate.passed:
+        after_layout = Layout(sample, (best_key[0].part,), partition_rows)
+        rec.kind, rec.key = "partition", (best_key[0].column,)
+        rec.gates.append(partition_gate)
+        rec.ddl, rec.warnings = pg.partition_ddl(table, best_key[0].column, span[0], span[1], config)
+        rec.gates.append(gates.current_layout(facts.get("partition_key") or (), rec.key, "partitioned"))
+    elif correlated is not None:
+        rec.kind, rec.key = "brin", (correlated.column,)
+        after_layout = current
+        before, before_counts = 1.0, [float(current.partitions)] * len(found_probes)  # without BRIN: every range
+        rec.gates.append(next(g for c, g in zip(filtered, brin_gates, strict=False) if c is correlated))
+        existing = [i for i in table.indexes if i.method == "brin" and i.columns[:1] == (correlated.column,)]
+        rec.gates.append(gates.current_layout(existing[0].columns if existing else (), rec.key, "BRIN-indexed"))
+        rec.ddl = [pg.brin_ddl(table.name, correlated.column, ppr)]
+        rec.notes.append(f"pages_per_range {ppr}: fewest pages read in the simulation (heap ranges plus index)")
+    else:
+        after_layout = Layout(sample, tuple(c.part for c in best_key), partition_rows)
+        rec.kind = "cluster"
+        rec.notes.extend(f"no BRIN: {g.detail}" for g in brin_gates)
+        rec.notes.append(
+            f"no partitioning: {partition_gate.detail}" if span else "no partitioning: the key is no time column"
+        )
+        rec.gates.append(gates.current_layout(facts.get("clustered_on") or (), rec.key, "clustered"))
+        rec.ddl = pg.cluster_ddl(table.name, best_key, ppr)
+        rec.notes.append(
+            "CLUSTER rewrites the table under an ACCESS EXCLUSIVE lock; rows written later are not kept in order"
+        )
+    after, after_counts = scanned_fraction(after_layout, found_probes)
+    rec.gates.append(gates.saving(before, after, config.min_saving))
+    rec.evidence = [
+        Evidence(p.fingerprint, p.location, p.text, p.weight, current.partitions, b, a)
+        for p, b, a in zip(found_probes, before_counts, after_counts, strict=True)
+    ]
+    if rec.failed:
+        rec.kind, rec.ddl = "none", []
+        rec.gates.sort(key=lambda g: g.passed)
+        return rec
+    if validate and rec.kind in ("brin", "cluster"):
+        order = [c.text for c in best_key] if rec.kind == "cluster" else []
+        ddl = [rec.ddl[-1]]  # the BRIN (the ordered copy stands for CLUSTER)
+        queries = [
+            (t.fingerprint, t.example) for t in templates if t.fingerprint in {p.fingerprint for p in found_probes}
+        ]
+        rec.measured = connection.measure_layout(table.name, queries, ddl, order)
+    return rec
