@@ -113,8 +113,14 @@ def _advise_postgres(
     ppr, _, partition_rows = pg.choose_pages_per_range(sample, found_probes, table)
     current = Layout(sample, (), partition_rows)
     before, before_counts = scanned_fraction(current, found_probes)
-    keys = candidate_keys(columns, max_key_columns=config.max_key_columns, low_cardinality=config.low_cardinality)
-    scored = score_keys(sample, found_probes, keys, partition_rows)
+    keys = candidate_keys(
+        columns,
+        max_key_columns=config.max_key_columns,
+        low_cardinality=config.low_cardinality,
+        top=config.candidate_columns,
+    )
+    # Keys are compared at one engine-neutral granularity; BRIN ranges and the evidence use the engine's.
+    scored = score_keys(sample, found_probes, keys, -(-sample.rows // max(1, config.partitions)))
     best_key, _best_fraction = scored[0]
     rec = Recommendation(table.name, "postgres", "none", tuple(c.text for c in best_key))
     rec.candidates = [(tuple(c.text for c in key), fraction) for key, fraction in scored]
@@ -129,14 +135,16 @@ def _advise_postgres(
         rec.notes.append(f"no BRIN on {correlated.column}: in the current order it would skip too little")
         correlated = None
     # Partitioning: a time column first, larger than memory, append-mostly (the churn gate passed above).
-    span = pg.date_range(sample, best_key[0].column) if best_key[0].function is None else None
+    # The partition column: the best key's first date or timestamp column (its expressions partition by it too).
+    timed_part = next((c for c in best_key if sample.columns[c.column].kind in ("date", "timestamp")), None)
+    span = pg.date_range(sample, timed_part.column) if timed_part is not None else None
     memory = config.pg_partition_min_bytes if config.pg_partition_min_bytes is not None else facts.get("memory_bytes")
     partition_gate = pg.memory_gate(size, memory)
-    if span is not None and partition_gate.passed:
-        after_layout = Layout(sample, (best_key[0].part,), partition_rows)
-        rec.kind, rec.key = "partition", (best_key[0].column,)
+    if span is not None and timed_part is not None and partition_gate.passed:
+        after_layout = Layout(sample, (timed_part.column,), partition_rows)
+        rec.kind, rec.key = "partition", (timed_part.column,)
         rec.gates.append(partition_gate)
-        rec.ddl, rec.warnings = pg.partition_ddl(table, best_key[0].column, span[0], span[1], config)
+        rec.ddl, rec.warnings = pg.partition_ddl(table, timed_part.column, span[0], span[1], config)
         rec.gates.append(gates.current_layout(facts.get("partition_key") or (), rec.key, "partitioned"))
     elif correlated is not None:
         rec.kind, rec.key = "brin", (correlated.column,)
@@ -152,7 +160,7 @@ def _advise_postgres(
         rec.kind = "cluster"
         rec.notes.extend(f"no BRIN: {g.detail}" for g in brin_gates)
         rec.notes.append(
-            f"no partitioning: {partition_gate.detail}" if span else "no partitioning: the key is no time column"
+            f"no partitioning: {partition_gate.detail}" if span else "no partitioning: the key has no time column"
         )
         rec.gates.append(gates.current_layout(facts.get("clustered_on") or (), rec.key, "clustered"))
         rec.ddl = pg.cluster_ddl(table.name, best_key, ppr)

@@ -29,10 +29,11 @@ class LayoutConfig:
     min_saving: float = 0.2  # the simulated scanned fraction must drop by at least this much (weighted)
     brin_min_correlation: float = 0.9  # |pg_stats.correlation| of the key column for BRIN
     max_key_columns: int = 3
+    candidate_columns: int = 6  # keys are drawn from this many of the best-ranked columns
     low_cardinality: int = 10  # a column with at most this many values never forms a key alone
     near_unique: float = 0.5  # distinct/rows above which a column's filtered expression replaces it
     sample_rows: int = 200_000
-    partitions: int = 1000  # simulated partitions when the engine's own size is unknown
+    partitions: int = 1000  # simulated partitions in which candidate keys are compared
     max_partitions_warning: int = 1000
 
 
