@@ -111,26 +111,36 @@ def part1(dsn: str, workload: Workload, sample_rows: int) -> None:
             advisor = scanned_fraction(Layout(sample, tuple(c.part for c in advisor_parts), rows), found)
             load = scanned_fraction(Layout(sample, (), rows), found)
             best_key, best = brute[0]
-            print(f"\n{name}: sample {sample.rows:,} rows ({fetched:.1f} s to fetch), {len(columns)} candidate "
-                  f"columns, {len(keys)} brute-force keys scored in {took:.1f} s")
+            print(
+                f"\n{name}: sample {sample.rows:,} rows ({fetched:.1f} s to fetch), {len(columns)} candidate "
+                f"columns, {len(keys)} brute-force keys scored in {took:.1f} s"
+            )
             for key, fraction in brute[:5]:
                 print(f"  brute force  ({', '.join(c.text for c in key)}): weighted scanned fraction {fraction:.4f}")
             gap = advisor[0] / best - 1 if best else 0.0
-            print(f"  advisor      ({', '.join(advisor_key)}): {advisor[0]:.4f}  ({gap:+.1%} vs brute-force best "
-                  f"({', '.join(c.text for c in best_key)}); target <= +5%) -> {'MET' if gap <= 0.05 else 'MISSED'}")
+            print(
+                f"  advisor      ({', '.join(advisor_key)}): {advisor[0]:.4f}  ({gap:+.1%} vs brute-force best "
+                f"({', '.join(c.text for c in best_key)}); target <= +5%) -> {'MET' if gap <= 0.05 else 'MISSED'}"
+            )
             print(f"  load order   : {load[0]:.4f}")
             # Rows the filters keep (partitions of one row): no layout can scan fewer partitions than this share.
             exact = Layout(sample, (), 1)
-            dated = [(p, b, a) for p, b, a in zip(found, load[1], advisor[1], strict=True) if p.location in DATE_FILTERED]
+            dated = [
+                (p, b, a) for p, b, a in zip(found, load[1], advisor[1], strict=True) if p.location in DATE_FILTERED
+            ]
             for probe, b, a in sorted(dated, key=lambda item: item[0].location):
                 share = exact.scanned(probe) / sample.rows
-                print(f"    {probe.location}: {b:7.1f} -> {a:7.1f} partitions ({b / max(a, 1e-9):5.1f}x); "
-                      f"rows kept {share:6.1%} (best possible {1 / max(share, 1e-9):6.1f}x)")
+                print(
+                    f"    {probe.location}: {b:7.1f} -> {a:7.1f} partitions ({b / max(a, 1e-9):5.1f}x); "
+                    f"rows kept {share:6.1%} (best possible {1 / max(share, 1e-9):6.1f}x)"
+                )
             narrow = [(b, a) for p, b, a in dated if exact.scanned(p) / sample.rows <= 0.05]
             before, after = sum(b for b, _ in narrow), sum(a for _, a in narrow)
             ratio = before / max(after, 1e-9)
-            print(f"  date-filtered templates keeping <= 5% of rows, together: {before:.0f} -> {after:.0f} partitions "
-                  f"({ratio:.1f}x; target >= 10x) -> {'MET' if ratio >= 10 else 'MISSED'}")
+            print(
+                f"  date-filtered templates keeping <= 5% of rows, together: {before:.0f} -> {after:.0f} partitions "
+                f"({ratio:.1f}x; target >= 10x) -> {'MET' if ratio >= 10 else 'MISSED'}"
+            )
             if name == "lineitem":
                 speed(found, sample, tuple(c.part for c in advisor_parts))
 
@@ -146,8 +156,10 @@ def speed(found: list, sample: Sample, key: tuple) -> None:  # type: ignore[type
     started = time.perf_counter()
     layout = Layout(big, key, 6_000)
     fraction = scanned_fraction(layout, found)[0]
-    print(f"\nsimulator: 6,000,000 rows, key {key}, {layout.partitions} partitions, {len(found)} templates x 5 "
-          f"samples: {time.perf_counter() - started:.2f} s (fraction {fraction:.3f})")
+    print(
+        f"\nsimulator: 6,000,000 rows, key {key}, {layout.partitions} partitions, {len(found)} templates x 5 "
+        f"samples: {time.perf_counter() - started:.2f} s (fraction {fraction:.3f})"
+    )
 
 
 def part2(dsn: str, workload: Workload) -> None:
@@ -174,7 +186,9 @@ def part2(dsn: str, workload: Workload) -> None:
             dated.add(Execution(template.example, template.total_ms, location=template.location))
     with connect(ordered) as connection:
         started = time.perf_counter()
-        plan = advise_layout(dated, connection, tables=["lineitem"], schemas=("layout_bench",), config=config, validate=True)
+        plan = advise_layout(
+            dated, connection, tables=["lineitem"], schemas=("layout_bench",), config=config, validate=True
+        )
         took = time.perf_counter() - started
     rec = plan.recommendations[0]
     print(f"lineitem in l_shipdate order: {rec.kind} on ({', '.join(rec.key)}) in {took:.0f} s with validation")
@@ -182,14 +196,20 @@ def part2(dsn: str, workload: Workload) -> None:
     names = {e.fingerprint: (e.location, e) for e in rec.evidence}
     for measured in rec.measured:
         location, evidence = names[measured.fingerprint]
-        print(f"  {location}: simulated {evidence.before:g} -> {evidence.after:g} of {evidence.partitions} ranges; "
-              f"measured {measured.before_ms:.0f} ms -> {measured.after_ms:.0f} ms "
-              f"({(measured.before_ms or 0) / max(measured.after_ms or 1e-9, 1e-9):.1f}x)")
+        print(
+            f"  {location}: simulated {evidence.before:g} -> {evidence.after:g} of {evidence.partitions} ranges; "
+            f"measured {measured.before_ms:.0f} ms -> {measured.after_ms:.0f} ms "
+            f"({(measured.before_ms or 0) / max(measured.after_ms or 1e-9, 1e-9):.1f}x)"
+        )
     lowered = LayoutConfig(brin_min_bytes=0, sample_rows=200_000, pg_partition_min_bytes=1e6)
     with connect(ordered) as connection:
-        rec = advise_layout(dated, connection, tables=["lineitem"], schemas=("layout_bench",), config=lowered).recommendations[0]
-    print(f"with the memory gate lowered to 1 MB: {rec.kind} on ({', '.join(rec.key)}), {len(rec.ddl) - 3} monthly "
-          f"partitions")
+        rec = advise_layout(
+            dated, connection, tables=["lineitem"], schemas=("layout_bench",), config=lowered
+        ).recommendations[0]
+    print(
+        f"with the memory gate lowered to 1 MB: {rec.kind} on ({', '.join(rec.key)}), {len(rec.ddl) - 3} monthly "
+        f"partitions"
+    )
     for warning in rec.warnings:
         print(f"  warning: {warning}")
 

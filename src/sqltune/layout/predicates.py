@@ -162,8 +162,8 @@ def literal_slots(tree: exp.Expression, example: tuple[str, ...]) -> dict[int, i
         if not isinstance(node, exp.Literal):
             continue
         value = str(node.this)
-        if isinstance(node.parent, exp.Neg) and not node.is_string:
-            value = "-" + value
+        if isinstance(node.parent, exp.Neg) and not node.is_string and "-" + value in positions:
+            value = "-" + value  # a source whose samples keep the sign
         seen = used[value]
         if seen < len(positions.get(value, ())):
             slots[id(node)] = positions[value][seen]
