@@ -13,15 +13,19 @@ after.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
 
 from sqltune.layout import gates
 from sqltune.layout import postgres as pg
+from sqltune.layout import snowflake as sf
 from sqltune.layout.candidates import KeyColumn, candidate_keys, key_columns
 from sqltune.layout.model import Evidence, Gate, LayoutConfig, LayoutPlan, Recommendation
-from sqltune.layout.ports import LayoutConnection
+from sqltune.layout.ports import ClusteringConnection, LayoutConnection
 from sqltune.layout.probes import bound_columns, probes, scanned_fraction
 from sqltune.layout.simulate import Layout, Probe, Sample
 from sqltune.schema import Table, fold
+from sqltune.workload.model import Template
 from sqltune.workload.usage import UsageStats
 from sqltune.workload.workload import Workload
 
@@ -39,7 +43,11 @@ def advise_layout(
 ) -> LayoutPlan:
     """One recommendation per table the workload reads (or per table of ``tables``); see the module."""
     config = config or LayoutConfig()
-    schema = connection.schema(schemas)
+    engine = connection.dialect
+    if engine not in ("postgres", "snowflake"):
+        raise ValueError(f"layout advice for {engine} is not supported; expected postgres or snowflake")
+    # Snowflake's schema() takes a database and schema of its own; the session's are the default.
+    schema = connection.schema(schemas) if engine == "postgres" else connection.schema()
     usage = workload.usage(schema)
     wanted = {fold(t) for t in tables} if tables is not None else None
     plan = LayoutPlan()
@@ -52,7 +60,10 @@ def advise_layout(
         if table is None:
             plan.notes.append(f"{name}: not in the database's schema (a CTE, a view or another schema)")
             continue
-        plan.recommendations.append(_advise_postgres(workload, usage, table, connection, config, validate))
+        if engine == "snowflake":
+            plan.recommendations.append(_advise_snowflake(workload, usage, table, cast(Any, connection), config))
+        else:
+            plan.recommendations.append(_advise_postgres(workload, usage, table, connection, config, validate))
     for name in sorted((wanted or set()) - set(usage.tables)):
         plan.notes.append(f"{name}: the workload does not read it")
     return plan
@@ -73,6 +84,72 @@ def score_keys(
     return scored
 
 
+@dataclass(slots=True)
+class _Prepared:
+    """What both engines start from: the passed gates, the ranked columns, the sample and its probes."""
+
+    rec: Recommendation
+    columns: list[KeyColumn]
+    templates: list[Template]
+    sample: Sample
+    probes: list[Probe]
+    scored: list[tuple[tuple[KeyColumn, ...], float]]
+
+
+def _prepare(
+    workload: Workload,
+    usage: UsageStats,
+    table: Table,
+    connection: LayoutConnection,
+    config: LayoutConfig,
+    engine: str,
+    found: list[Gate],
+) -> _Prepared | Recommendation:
+    """Gates that need no data, then candidates, the sample, probes and every key scored; or a refusal."""
+    table_usage = usage.table(table.name)
+    found += [
+        gates.reads(table_usage.reads.calls, config.min_reads),
+        gates.read_write(table_usage.reads.calls, table_usage.write_weight.calls, config.min_read_write_ratio),
+    ]
+    if any(not g.passed for g in found):
+        return _refuse(table, engine, sorted(found, key=lambda g: g.passed))
+    stats = table.stats
+    rows = stats.rows if stats is not None else None
+    distinct = {name: (c.stats.distinct if c.stats is not None else None) for name, c in table.columns.items()}
+    columns = key_columns(usage, table.name, distinct, rows, near_unique=config.near_unique)
+    if not any(c.tier == 0 for c in columns):
+        found.append(Gate("candidates", False, "the workload filters no column of this table"))
+        return _refuse(table, engine, sorted(found, key=lambda g: g.passed))
+    templates = [t for t in workload.templates if t.fingerprint in usage.graphs]
+    needed = sorted(({c.column for c in columns} | bound_columns(templates, usage, table.name)) & set(table.columns))
+    sample = Sample.from_columns(_folded(connection.layout_sample(table.name, needed, config.sample_rows)))
+    if any(distinct.get(c) is None for c in needed):  # no statistics (Snowflake): estimate from the sample
+        for column in needed:
+            if distinct.get(column) is None and sample.rows:
+                seen = sample.columns[column].distinct
+                near_unique = seen / sample.rows > config.near_unique
+                distinct[column] = seen * (rows or sample.rows) / sample.rows if near_unique else seen
+        columns = key_columns(usage, table.name, distinct, rows or sample.rows, near_unique=config.near_unique)
+    timed = any(t.total_ms for t in templates)
+    found_probes = probes(templates, usage, table.name, sample, timed)
+    keys = candidate_keys(
+        columns,
+        max_key_columns=config.max_key_columns,
+        low_cardinality=config.low_cardinality,
+        top=config.candidate_columns,
+    )
+    # Keys are compared at one engine-neutral granularity; BRIN ranges and the evidence use the engine's.
+    scored = score_keys(sample, found_probes, keys, -(-sample.rows // max(1, config.partitions)))
+    rec = Recommendation(table.name, engine, "none", tuple(c.text for c in scored[0][0]), gates=found)
+    rec.candidates = [(tuple(c.text for c in key), fraction) for key, fraction in scored]
+    rec.details["distinct"] = {c.column: c.distinct for c in columns}
+    return _Prepared(rec, columns, templates, sample, found_probes, scored)
+
+
+def _folded(columns: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    return {fold(name): values for name, values in columns.items()}
+
+
 def _advise_postgres(
     workload: Workload,
     usage: UsageStats,
@@ -83,11 +160,8 @@ def _advise_postgres(
 ) -> Recommendation:
     stats = table.stats
     size = stats.size_bytes if stats is not None else None
-    table_usage = usage.table(table.name)
     found = [
         gates.size(size, config.brin_min_bytes, "a layout change"),
-        gates.reads(table_usage.reads.calls, config.min_reads),
-        gates.read_write(table_usage.reads.calls, table_usage.write_weight.calls, config.min_read_write_ratio),
         gates.churn(
             stats.inserts if stats else None,
             stats.updates if stats else None,
@@ -95,36 +169,16 @@ def _advise_postgres(
             config.max_churn,
         ),
     ]
-    if any(not g.passed for g in found):
-        return _refuse(table, "postgres", sorted(found, key=lambda g: g.passed))
-    rows = stats.rows if stats is not None else None
-    distinct = {name: (c.stats.distinct if c.stats is not None else None) for name, c in table.columns.items()}
-    columns = key_columns(usage, table.name, distinct, rows, near_unique=config.near_unique)
+    prepared = _prepare(workload, usage, table, connection, config, "postgres", found)
+    if isinstance(prepared, Recommendation):
+        return prepared
+    rec, columns, templates = prepared.rec, prepared.columns, prepared.templates
+    sample, found_probes, best_key = prepared.sample, prepared.probes, prepared.scored[0][0]
     filtered = [c for c in columns if c.tier == 0]
-    if not filtered:
-        found.append(Gate("candidates", False, "the workload filters no column of this table"))
-        return _refuse(table, "postgres", sorted(found, key=lambda g: g.passed))
-    templates = [t for t in workload.templates if t.fingerprint in usage.graphs]
-    needed = sorted(({c.column for c in columns} | bound_columns(templates, usage, table.name)) & set(table.columns))
-    sample = Sample.from_columns(connection.layout_sample(table.name, needed, config.sample_rows))
-    timed = any(t.total_ms for t in templates)
-    found_probes = probes(templates, usage, table.name, sample, timed)
     facts = connection.layout_facts(table.name)
     ppr, _, partition_rows = pg.choose_pages_per_range(sample, found_probes, table)
     current = Layout(sample, (), partition_rows)
     before, before_counts = scanned_fraction(current, found_probes)
-    keys = candidate_keys(
-        columns,
-        max_key_columns=config.max_key_columns,
-        low_cardinality=config.low_cardinality,
-        top=config.candidate_columns,
-    )
-    # Keys are compared at one engine-neutral granularity; BRIN ranges and the evidence use the engine's.
-    scored = score_keys(sample, found_probes, keys, -(-sample.rows // max(1, config.partitions)))
-    best_key, _best_fraction = scored[0]
-    rec = Recommendation(table.name, "postgres", "none", tuple(c.text for c in best_key))
-    rec.candidates = [(tuple(c.text for c in key), fraction) for key, fraction in scored]
-    rec.gates = found
 
     # BRIN: a filtered column already in physical order; it keeps the current order, so "after" is it.
     prunable = bound_columns(templates, usage, table.name)
@@ -184,4 +238,64 @@ def _advise_postgres(
             (t.fingerprint, t.example) for t in templates if t.fingerprint in {p.fingerprint for p in found_probes}
         ]
         rec.measured = connection.measure_layout(table.name, queries, ddl, order)
+    return rec
+
+
+def _advise_snowflake(
+    workload: Workload, usage: UsageStats, table: Table, connection: ClusteringConnection, config: LayoutConfig
+) -> Recommendation:
+    """CLUSTER BY the best key; search optimization for near-unique point lookups; clustering information of
+    the current key and of the best candidates as evidence. The sample is a row sample in no order: the
+    current order is simulated as unclustered, and the current key's real depth is in the evidence."""
+    stats = table.stats
+    found = [gates.size(stats.size_bytes if stats else None, config.cluster_min_bytes, "clustering")]
+    prepared = _prepare(workload, usage, table, connection, config, "snowflake", found)
+    if isinstance(prepared, Recommendation):
+        return prepared
+    rec, sample, found_probes = prepared.rec, prepared.sample, prepared.probes
+    best_key = prepared.scored[0][0]
+    partition_rows = -(-sample.rows // max(1, config.partitions))
+    current = Layout(sample, (), partition_rows)
+    after_layout = Layout(sample, tuple(c.part for c in best_key), partition_rows)
+    before, before_counts = scanned_fraction(current, found_probes)
+    after, after_counts = scanned_fraction(after_layout, found_probes)
+    existing = next((i.columns for i in table.indexes if i.method == "clustering"), ())
+    rec.gates.append(gates.current_layout(existing, rec.key, "clustered"))
+    rec.gates.append(gates.saving(before, after, config.min_saving))
+    rec.evidence = [
+        Evidence(p.fingerprint, p.location, p.text, p.weight, current.partitions, b, a)
+        for p, b, a in zip(found_probes, before_counts, after_counts, strict=True)
+    ]
+    name = table.qualified_name
+    clustering: dict[str, Any] = {}
+    for label, columns in [("current", None if existing else ())] + [
+        (", ".join(c.text for c in key), [c.text for c in key]) for key, _ in prepared.scored[:3]
+    ]:
+        if columns == ():
+            continue  # no current key to measure
+        try:
+            clustering[label] = sf.ClusteringInfo.from_payload(
+                connection.clustering_information(name, columns)
+            ).to_dict()
+        except Exception as error:  # the connector's errors: this layer may not import them
+            rec.notes.append(f"SYSTEM$CLUSTERING_INFORMATION for {label}: {str(error).splitlines()[0]}")
+    rec.details["clustering_information"] = clustering
+    rows = stats.rows if stats is not None and stats.rows else sample.rows
+    lookups = sf.point_lookup_columns(usage, table.name, rec.details["distinct"], rows, config.near_unique)
+    lookups = [c for c in lookups if c not in {k.column for k in best_key}]
+    if not rec.failed:
+        rec.kind = "cluster_by"
+        rec.ddl = [sf.cluster_by_ddl(name, rec.key)]
+        if lookups:
+            rec.ddl.append(sf.search_optimization_ddl(name, lookups))
+        rec.notes.append("automatic clustering reclusters as rows change: it costs credits for as long as it is on")
+        return rec
+    if lookups and all(g.passed for g in rec.gates if g.name != "saving"):
+        rec.kind, rec.key = "search_optimization", tuple(lookups)
+        rec.ddl = [sf.search_optimization_ddl(name, lookups)]
+        rec.notes.append(
+            "point lookups on near-unique columns: min/max pruning cannot serve them, search optimization can"
+        )
+        return rec
+    rec.gates.sort(key=lambda g: g.passed)
     return rec

@@ -84,6 +84,7 @@ class Recommendation:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     measured: list[Measured] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)  # engine evidence: SYSTEM$CLUSTERING_INFORMATION, ...
 
     @property
     def failed(self) -> list[Gate]:

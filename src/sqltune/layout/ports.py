@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from sqltune.layout.model import Measured
 from sqltune.schema import Schema
 
-__all__ = ["LayoutConnection"]
+__all__ = ["ClusteringConnection", "LayoutConnection"]
 
 
 class LayoutConnection(Protocol):
@@ -41,4 +41,12 @@ class LayoutConnection(Protocol):
     ) -> list[Measured]:
         """Each ``(id, sql)`` timed on a copy of ``table`` (in a schema of sqltune's own, never kept), before
         and after the copy is reordered by ``order_by`` and ``ddl`` is run on it."""
+        ...
+
+
+class ClusteringConnection(LayoutConnection, Protocol):
+    """A warehouse that measures clustering itself (Snowflake)."""
+
+    def clustering_information(self, table: str, columns: Sequence[str] | None = None) -> dict[str, Any]:
+        """``SYSTEM$CLUSTERING_INFORMATION`` of ``table`` by its key, or by ``columns``, parsed from JSON."""
         ...

@@ -186,6 +186,13 @@ def constant(node: exp.Expression, slots: dict[int, int], sample: tuple[str, ...
         return -value if isinstance(value, (int, float)) else None
     if isinstance(node, (exp.Cast, exp.TryCast)):
         return _cast(constant(node.this, slots, sample), node.to)
+    if isinstance(node, (exp.DateAdd, exp.DateSub, exp.TsOrDsAdd, exp.TimestampAdd)):  # DATEADD(day, 6, d)
+        base = constant(node.this, slots, sample)
+        base = _cast(base, exp.DataType.build("date")) if isinstance(base, str) else base
+        unit = node.args.get("unit")
+        sign = -1 if isinstance(node, exp.DateSub) else 1
+        amount = constant(node.expression, slots, sample)
+        return _add(base, amount, str(unit.name if unit is not None else "day").lower(), sign)
     if isinstance(node, (exp.Add, exp.Sub)):
         left = constant(node.this, slots, sample)
         sign = 1 if isinstance(node, exp.Add) else -1
@@ -231,6 +238,10 @@ def _shift(value: Any, interval: exp.Interval, slots: dict[int, int], sample: tu
     if isinstance(amount, str):  # INTERVAL '90 day'
         parts = amount.split()
         amount, unit = (_number(parts[0]), parts[1].lower() if len(parts) > 1 else unit) if parts else (None, unit)
+    return _add(value, amount, unit, sign)
+
+
+def _add(value: Any, amount: Any, unit: str, sign: int) -> Any:
     if not isinstance(amount, (int, float)) or not isinstance(value, date):
         return None
     count = int(amount) * sign
