@@ -207,7 +207,7 @@ def _advise_postgres(
         rec.gates.append(next(g for c, g in zip(filtered, brin_gates, strict=False) if c is correlated))
         existing = [i for i in table.indexes if i.method == "brin" and i.columns[:1] == (correlated.column,)]
         rec.gates.append(gates.current_layout(existing[0].columns if existing else (), rec.key, "BRIN-indexed"))
-        rec.ddl = [pg.brin_ddl(table.name, correlated.column, ppr)]
+        rec.ddl = [pg.brin_ddl(table.name, [correlated.column], ppr)]
         rec.notes.append(f"pages_per_range {ppr}: fewest pages read in the simulation (heap ranges plus index)")
     else:
         after_layout = Layout(sample, tuple(c.part for c in best_key), partition_rows)

@@ -55,18 +55,27 @@ def choose_pages_per_range(sample: Sample, probes: Sequence[Probe], table: Table
     return best[1], best[2], best[3]
 
 
-def brin_ddl(table: str, column: str, pages_per_range: int) -> str:
-    name = f"{table}_{column}_brin"
-    return f"CREATE INDEX {name} ON {table} USING brin ({column}) WITH (pages_per_range = {pages_per_range})"
+def brin_ddl(table: str, columns: Sequence[str], pages_per_range: int) -> str:
+    """A BRIN index; with several columns each is summarised on its own, so every key column prunes.
+
+    >>> brin_ddl("ev", ["kind", "day"], 32)
+    'CREATE INDEX ev_kind_day_brin ON ev USING brin (kind, day) WITH (pages_per_range = 32)'
+    """
+    name = f"{table}_{'_'.join(columns)}_brin"
+    listed = ", ".join(columns)
+    return f"CREATE INDEX {name} ON {table} USING brin ({listed}) WITH (pages_per_range = {pages_per_range})"
 
 
 def cluster_ddl(table: str, key: Sequence[KeyColumn], pages_per_range: int) -> list[str]:
+    """CLUSTER by ``key`` through a B-tree (expressions in parentheses), then BRIN on the key's columns."""
     name = f"{table}_{'_'.join(c.column for c in key)}_idx"
+    parts = ", ".join(c.text if c.function is None else f"({c.text})" for c in key)
+    columns = list(dict.fromkeys(c.column for c in key))
     return [
-        f"CREATE INDEX {name} ON {table} ({', '.join(c.text for c in key)})",
+        f"CREATE INDEX {name} ON {table} ({parts})",
         f"CLUSTER {table} USING {name}",
         f"ANALYZE {table}",
-        brin_ddl(table, key[0].column, pages_per_range),
+        brin_ddl(table, columns, pages_per_range),
     ]
 
 
