@@ -33,6 +33,7 @@ def events(pg_schema: tuple[str, str]) -> Iterator[tuple[str, str]]:
                 f"(g % 7)::text AS kind, g % 1000 AS amount FROM generate_series(1, 60000) g ORDER BY {order}"
             )
             connection.execute(f"ANALYZE {name}")
+        connection.execute("ALTER TABLE ev_shuffled ADD PRIMARY KEY (id)")
     yield f"{dsn} options='-csearch_path={schema}'", schema
 
 
@@ -112,3 +113,18 @@ def test_a_table_read_twice_in_one_query_counts_once() -> None:
     twice = Probe("self-join", 1.0, [[[one], [one]]])
     layout = Layout(sample, ("day",), 100)
     assert layout.scanned(twice) == layout.scanned(Probe("once", 1.0, [[[one]]])) == 1.0
+
+
+def test_partitioning_when_larger_than_the_memory_gate(events: tuple[str, str]) -> None:
+    dsn, schema = events
+    lowered = LayoutConfig(brin_min_bytes=0, pg_partition_min_bytes=0)
+    with connect(dsn) as connection:
+        [rec] = advise_layout(_workload("ev_shuffled"), connection, schemas=[schema], config=lowered).recommendations
+    assert rec.kind == "partition" and rec.key == ("day",), rec
+    assert rec.ddl[0] == (
+        "CREATE TABLE ev_shuffled_partitioned (LIKE ev_shuffled INCLUDING DEFAULTS) PARTITION BY RANGE (day)"
+    )
+    monthly = [s for s in rec.ddl if "PARTITION OF" in s and "DEFAULT" not in s]
+    assert monthly[0].endswith("FOR VALUES FROM ('2020-01-01') TO ('2020-02-01')") and 19 <= len(monthly) <= 21
+    assert any("unique key (id) does not include day" in w for w in rec.warnings)
+    assert next(g for g in rec.gates if g.name == "partition_size").passed
