@@ -3,6 +3,7 @@
     python benchmarks/layout_advisor.py                  # everything (~5 min on 2 cores at SF1)
     python benchmarks/layout_advisor.py --scale 0.1      # a quick run
     python benchmarks/layout_advisor.py --no-postgres    # the simulator part only
+    python benchmarks/layout_advisor.py --no-simulator   # the PostgreSQL part only
 
 Workload: the 22 TPC-H queries of ``fixtures/workloads/tpch``, each executed five times with its dates moved
 by the same random whole number of months (kept inside 1992-1998, as qgen would), so every template carries
@@ -207,8 +208,8 @@ def part2(dsn: str, workload: Workload) -> None:
             dated, connection, tables=["lineitem"], schemas=("layout_bench",), config=lowered
         ).recommendations[0]
     print(
-        f"with the memory gate lowered to 1 MB: {rec.kind} on ({', '.join(rec.key)}), {len(rec.ddl) - 3} monthly "
-        f"partitions"
+        f"with the memory gate lowered to 1 MB: {rec.kind} on ({', '.join(rec.key)}), "
+        f"{sum(1 for s in rec.ddl if 'PARTITION OF' in s and 'DEFAULT' not in s)} range partitions"
     )
     for warning in rec.warnings:
         print(f"  warning: {warning}")
@@ -219,10 +220,12 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1)
     parser.add_argument("--sample-rows", type=int, default=1_000_000)
     parser.add_argument("--no-postgres", action="store_true", help="skip part 2")
+    parser.add_argument("--no-simulator", action="store_true", help="skip part 1")
     args = parser.parse_args()
     dsn = ensure_tpch(args.scale)
     workload = tpch_workload()
-    part1(dsn, workload, args.sample_rows)
+    if not args.no_simulator:
+        part1(dsn, workload, args.sample_rows)
     if not args.no_postgres:
         part2(dsn, workload)
 

@@ -128,3 +128,5 @@ def test_partitioning_when_larger_than_the_memory_gate(events: tuple[str, str]) 
     assert monthly[0].endswith("FOR VALUES FROM ('2020-01-01') TO ('2020-02-01')") and 19 <= len(monthly) <= 21
     assert any("unique key (id) does not include day" in w for w in rec.warnings)
     assert next(g for g in rec.gates if g.name == "partition_size").passed
+    for evidence in rec.evidence:  # a week falls in one or two of the ~20 monthly partitions
+        assert 19 <= evidence.partitions <= 21 and evidence.before == evidence.partitions and evidence.after <= 2

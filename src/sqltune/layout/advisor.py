@@ -178,7 +178,11 @@ def _advise_postgres(
     facts = connection.layout_facts(table.name)
     ppr, _, partition_rows = pg.choose_pages_per_range(sample, found_probes, table)
     current = Layout(sample, (), partition_rows)
-    before, before_counts = scanned_fraction(current, found_probes)
+    # PostgreSQL prunes blocks only through a BRIN index or partitions: without either, every range is read.
+    if any(i.method == "brin" for i in table.indexes) or facts.get("partition_key"):
+        before, before_counts = scanned_fraction(current, found_probes)
+    else:
+        before, before_counts = 1.0, [float(current.partitions)] * len(found_probes)
 
     # BRIN: a filtered column already in physical order; it keeps the current order, so "after" is it.
     prunable = bound_columns(templates, usage, table.name)
@@ -189,13 +193,17 @@ def _advise_postgres(
         rec.notes.append(f"no BRIN on {correlated.column}: in the current order it would skip too little")
         correlated = None
     # Partitioning: a time column first, larger than memory, append-mostly (the churn gate passed above).
-    # The partition column: the best key's first date or timestamp column (its expressions partition by it too).
-    timed_part = next((c for c in best_key if sample.columns[c.column].kind in ("date", "timestamp")), None)
+    # The partition column: the best key's first date or timestamp column, else the most used filtered one
+    # (partition pruning works on the partition bounds alone, whatever the order inside).
+    is_time = [c for c in (*best_key, *filtered) if sample.columns[c.column].kind in ("date", "timestamp")]
+    timed_part = is_time[0] if is_time else None
     span = pg.date_range(sample, timed_part.column) if timed_part is not None else None
     memory = config.pg_partition_min_bytes if config.pg_partition_min_bytes is not None else facts.get("memory_bytes")
     partition_gate = pg.memory_gate(size, memory)
     if span is not None and timed_part is not None and partition_gate.passed:
-        after_layout = Layout(sample, (timed_part.column,), partition_rows)
+        by_month = (timed_part.column, ("trunc_date", "month"))
+        after_layout = Layout(sample, (timed_part.column,), partition_rows, split_on=by_month)
+        before, before_counts = 1.0, [float(after_layout.partitions)] * len(found_probes)
         rec.kind, rec.key = "partition", (timed_part.column,)
         rec.gates.append(partition_gate)
         rec.ddl, rec.warnings = pg.partition_ddl(table, timed_part.column, span[0], span[1], config)
@@ -203,7 +211,6 @@ def _advise_postgres(
     elif correlated is not None:
         rec.kind, rec.key = "brin", (correlated.column,)
         after_layout = current
-        before, before_counts = 1.0, [float(current.partitions)] * len(found_probes)  # without BRIN: every range
         rec.gates.append(next(g for c, g in zip(filtered, brin_gates, strict=False) if c is correlated))
         existing = [i for i in table.indexes if i.method == "brin" and i.columns[:1] == (correlated.column,)]
         rec.gates.append(gates.current_layout(existing[0].columns if existing else (), rec.key, "BRIN-indexed"))
@@ -214,7 +221,7 @@ def _advise_postgres(
         rec.kind = "cluster"
         rec.notes.extend(f"no BRIN: {g.detail}" for g in brin_gates)
         rec.notes.append(
-            f"no partitioning: {partition_gate.detail}" if span else "no partitioning: the key has no time column"
+            f"no partitioning: {partition_gate.detail}" if span else "no partitioning: no filtered time column"
         )
         rec.gates.append(gates.current_layout(facts.get("clustered_on") or (), rec.key, "clustered"))
         rec.ddl = pg.cluster_ddl(table.name, best_key, ppr)
@@ -224,7 +231,7 @@ def _advise_postgres(
     after, after_counts = scanned_fraction(after_layout, found_probes)
     rec.gates.append(gates.saving(before, after, config.min_saving))
     rec.evidence = [
-        Evidence(p.fingerprint, p.location, p.text, p.weight, current.partitions, b, a)
+        Evidence(p.fingerprint, p.location, p.text, p.weight, after_layout.partitions, b, a)
         for p, b, a in zip(found_probes, before_counts, after_counts, strict=True)
     ]
     if rec.failed:

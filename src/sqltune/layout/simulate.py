@@ -248,23 +248,34 @@ class Probe:
 
 @dataclass(slots=True)
 class Layout:
-    """The sample sorted by ``key`` (``()``: the current order) in partitions of ``partition_rows`` rows."""
+    """The sample sorted by ``key`` (``()``: the current order) in partitions of ``partition_rows`` rows, or,
+    with ``split_on``, one partition per value of that key part (declarative partitions by month, say)."""
 
     sample: Sample
     key: tuple[KeyPart, ...]
     partition_rows: int
+    split_on: KeyPart | None = None
     _bounds: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
     _order: np.ndarray | None = field(default=None, repr=False)
+    _starts: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64), repr=False)
 
     def __post_init__(self) -> None:
         self.partition_rows = max(1, int(self.partition_rows))
         if self.key:
             # lexsort sorts by its last key first; NaN (NULL) sorts last; ties keep the current order.
             self._order = np.lexsort([self.sample.key_values(part) for part in reversed(self.key)])
+        if self.split_on is not None and self.sample.rows:
+            values = self.sample.key_values(self.split_on)
+            if self._order is not None:
+                values = values[self._order]
+            changes = np.flatnonzero(values[1:] != values[:-1]) + 1  # NaN != NaN: NULLs split; harmless
+            self._starts = np.concatenate(([0], changes))
+        else:
+            self._starts = np.arange(0, self.sample.rows, self.partition_rows)
 
     @property
     def partitions(self) -> int:
-        return -(-self.sample.rows // self.partition_rows)
+        return int(self._starts.size)
 
     def bounds(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """Min and max of ``column`` per partition (NaN where a partition holds only NULLs)."""
@@ -273,9 +284,8 @@ class Layout:
             values = self.sample.columns[column].values
             if self._order is not None:
                 values = values[self._order]
-            starts = np.arange(0, values.size, self.partition_rows)
             if values.size:
-                found = (np.fmin.reduceat(values, starts), np.fmax.reduceat(values, starts))
+                found = (np.fmin.reduceat(values, self._starts), np.fmax.reduceat(values, self._starts))
             else:
                 found = (np.empty(0), np.empty(0))
             self._bounds[column] = found
