@@ -82,7 +82,8 @@ def _conjunct(predicate: exp.Expression, relation: exp.Expression) -> bool:
             return True
         if isinstance(parent, exp.Join):
             side = (parent.side or "").upper()
-            return not side or (side == "LEFT" and parent.this is relation) or (parent.this is relation and not side)
+            # An inner join's ON restricts both sides; a LEFT join's only the table it joins (the other is kept).
+            return not side or (side == "LEFT" and parent.this is relation)
         if not isinstance(parent, (exp.And, exp.Paren)):
             return False
         node = parent
@@ -120,7 +121,7 @@ def _bound(use: ColumnUse) -> Bound | None:
 
 def monotone(operand: exp.Expression, column: exp.Column) -> tuple[str, str] | None:
     """The monotone non-decreasing function ``operand`` applies to ``column``, if it is one we can evaluate."""
-    if isinstance(operand, (exp.TimestampTrunc, exp.DateTrunc, exp.TimestampTrunc)) and operand.this is column:
+    if isinstance(operand, (exp.TimestampTrunc, exp.DateTrunc)) and operand.this is column:
         unit = operand.args.get("unit")
         return ("trunc_date", str(unit.name if unit is not None else "day").lower())
     if isinstance(operand, (exp.TsOrDsToDate, exp.Date)) and operand.this is column:
