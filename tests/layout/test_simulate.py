@@ -102,3 +102,18 @@ def test_candidates_follow_the_rules() -> None:
     assert ("flag",) not in keys  # a boolean never forms a key alone
     assert ("flag", "ts") in keys and ("ts", "flag") not in keys  # lowest cardinality first
     assert all(len(key) <= 2 for key in keys)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_sort_order_is_lexsort(seed: int) -> None:
+    from sqltune.layout.simulate import sort_order
+
+    rng = np.random.default_rng(seed)
+    n = 5_000
+    integral = rng.integers(-50, 50, n).astype(float)
+    fractional = rng.random(n).round(2)
+    huge = rng.integers(0, 2**40, n).astype(float)
+    for column in (integral, fractional, huge):
+        column[rng.random(n) < 0.05] = np.nan
+    for key in ([integral], [integral, fractional], [fractional, integral], [huge, huge, integral]):
+        assert sort_order(key).tolist() == np.lexsort(list(reversed(key))).tolist()
