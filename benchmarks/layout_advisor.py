@@ -25,6 +25,7 @@ with the memory gate lowered by configuration.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import sys
@@ -156,10 +157,16 @@ def speed(found: list, sample: Sample, key: tuple) -> None:  # type: ignore[type
     )
     started = time.perf_counter()
     layout = Layout(big, key, 6_000)
+    sorted_at = time.perf_counter()
+    for column in sorted({c.column for p in found for reads in p.samples for cs in reads for c in cs}):
+        layout.bounds(column)
+    bounded_at = time.perf_counter()
     fraction = scanned_fraction(layout, found)[0]
+    done = time.perf_counter()
     print(
         f"\nsimulator: 6,000,000 rows, key {key}, {layout.partitions} partitions, {len(found)} templates x 5 "
-        f"samples: {time.perf_counter() - started:.2f} s (fraction {fraction:.3f})"
+        f"samples: {done - started:.2f} s (sort {sorted_at - started:.2f} s, min/max {bounded_at - sorted_at:.2f} s, "
+        f"probes {done - bounded_at:.2f} s; fraction {fraction:.3f}; load average {os.getloadavg()[0]:.1f})"
     )
 
 
