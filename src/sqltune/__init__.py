@@ -18,6 +18,7 @@ from sqltune.core.version import __version__
 
 _EXPORTS = {
     "advise_indexes": "sqltune.indexes.advisor",
+    "advise_layout": "sqltune.layout.advisor",
     "analyze": "sqltune.api",
     "lint": "sqltune.api",
     "Config": "sqltune.core.config",
@@ -50,6 +51,7 @@ __all__ = [
     "Workload",
     "__version__",
     "advise_indexes",
+    "advise_layout",
     "analyze",
     "connect",
     "lint",
@@ -65,6 +67,7 @@ if TYPE_CHECKING:
     from sqltune.core.source import InputProblem, Problem
     from sqltune.graph import ColumnRole, QueryGraph
     from sqltune.indexes.advisor import advise_indexes
+    from sqltune.layout.advisor import advise_layout
     from sqltune.schema import Schema
     from sqltune.workload import Workload
 

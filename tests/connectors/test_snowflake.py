@@ -599,3 +599,60 @@ def test_only_reading_statements_may_be_sent() -> None:
             check_read_only(sql)
     for sql in ("SELECT 1", "SHOW PRIMARY KEYS IN SCHEMA a.b", "EXPLAIN USING JSON SELECT 1"):
         check_read_only(sql)
+
+
+# -- the layout advisor -------------------------------------------------------------------------------------
+def _events(raw: Any) -> None:
+    """EVENTS: 3,000 rows over 300 days inserted in scrambled order, a near-unique USER_ID, a 5-value KIND."""
+    rows = [(f"DATE '2024-01-01' + {(n * 7919) % 300}", n, f"'k{n % 5}'") for n in range(3000)]
+    values = ", ".join(f"({d}, {u}, {k})" for d, u, k in rows)
+    run(raw, "CREATE TABLE EVENTS (EV_DATE DATE, USER_ID INT, KIND VARCHAR)", f"INSERT INTO EVENTS VALUES {values}")
+
+
+def _layout_workload() -> Any:
+    from sqltune.workload import Execution, Workload
+
+    workload = Workload("snowflake")
+    for start in ("2024-02-01", "2024-05-10", "2024-09-01"):
+        sql = f"SELECT kind, count(*) FROM events WHERE ev_date BETWEEN '{start}' AND DATEADD(day, 6, '{start}')"
+        workload.add(Execution(f"{sql} GROUP BY kind", 900.0))
+    for user in (17, 2048):
+        workload.add(Execution(f"SELECT * FROM events WHERE user_id = {user}", 20.0))
+    return workload
+
+
+def test_layout_advisor_clusters_by_date_with_clustering_information(raw: Any) -> None:
+    from sqltune.layout.advisor import advise_layout
+    from sqltune.layout.model import LayoutConfig
+
+    _events(raw)
+    by_date = fixture_text("clustering_information_orders_by_date.json")
+    wrapper, sf = scripted(
+        raw, {r"CLUSTERING_INFORMATION\(%s, %s\)": one_value("SYSTEM$CLUSTERING_INFORMATION", by_date)}
+    )
+    plan = advise_layout(_layout_workload(), sf, config=LayoutConfig(cluster_min_bytes=0, partitions=100))
+    [rec] = plan.recommendations
+    assert rec.kind == "cluster_by" and rec.key == ("ev_date",), plan.to_text()
+    assert rec.ddl == [
+        "ALTER TABLE ANALYTICS.PUBLIC.EVENTS CLUSTER BY (ev_date)",
+        "ALTER TABLE ANALYTICS.PUBLIC.EVENTS ADD SEARCH OPTIMIZATION ON EQUALITY(user_id)",
+    ]
+    info = rec.details["clustering_information"]["ev_date"]
+    assert info["average_depth"] == pytest.approx(1.0645) and info["histogram"] == {"1": 118, "2": 4, "3": 2}
+    assert info["total_constant_partition_count"] == 96
+    dated = [e for e in rec.evidence if "ev_date" in e.text]
+    assert dated and all(e.after * 5 < e.before for e in dated)
+    sent = [sql for sql, _, _ in wrapper.sent]
+    assert any("SAMPLE (" in sql for sql in sent)
+    for sql in sent:
+        check_read_only(sql)
+
+
+def test_layout_advisor_refuses_a_small_snowflake_table_by_its_size_gate(raw: Any) -> None:
+    from sqltune.layout.advisor import advise_layout
+
+    _events(raw)
+    _, sf = scripted(raw)
+    [rec] = advise_layout(_layout_workload(), sf).recommendations
+    assert rec.kind == "none" and rec.gates[0].name == "size" and not rec.gates[0].passed
+    assert "10.0 GB for clustering" in rec.gates[0].detail

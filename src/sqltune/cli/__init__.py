@@ -59,6 +59,7 @@ COMMANDS = {
     "explain": "sqltune.cli.plan",
     "fix": "sqltune.cli.fix",
     "indexes": "sqltune.cli.indexes",
+    "layout": "sqltune.cli.layout",
     "lint": "sqltune.cli.lint",
     "plan": "sqltune.cli.plan",
     "rule": "sqltune.cli.rules",

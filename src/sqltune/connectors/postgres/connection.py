@@ -33,6 +33,7 @@ from sqltune.connectors.postgres.explain import (
     explain_options,
     explain_statement,
 )
+from sqltune.connectors.postgres.layout import layout_facts, measure_layout, sample_rows
 from sqltune.connectors.postgres.parameters import representative_params
 from sqltune.connectors.postgres.safety import Timeout, check_statement, timeout_ms, translate
 from sqltune.connectors.postgres.validate import measure_regressions as measure_with_real_indexes
@@ -48,6 +49,7 @@ from sqltune.connectors.redact import SECRET_KEYS, find_secrets, redact_text
 from sqltune.indexes.model import IndexSpec, WorkloadQuery
 from sqltune.indexes.plan import RuntimeCheck
 from sqltune.indexes.whatif import WhatIfBackend
+from sqltune.layout.model import Measured
 from sqltune.schema import Schema
 from sqltune.workload.model import Execution
 
@@ -188,6 +190,30 @@ class PostgresConnection:
         """Each query's measured runtime with and without ``indexes``, built for real inside a transaction
         that is rolled back; see :func:`sqltune.connectors.postgres.validate.measure_regressions`."""
         return measure_with_real_indexes(self, queries, indexes, timeout_s=timeout_s)
+
+    # -- the layout advisor's port (sqltune.layout.ports.LayoutConnection) -------------------------------
+    def layout_sample(self, table: str, columns: Sequence[str], rows: int) -> dict[str, list[Any]]:
+        """About ``rows`` rows of ``table`` in physical order (``TABLESAMPLE SYSTEM``), per column."""
+        with self._transaction() as cursor:
+            return sample_rows(cursor, table, columns, rows)
+
+    def layout_facts(self, table: str) -> dict[str, Any]:
+        """``partition_key``, ``clustered_on`` and ``memory_bytes`` (effective_cache_size) of ``table``."""
+        with self._transaction() as cursor:
+            return layout_facts(cursor, table)
+
+    def measure_layout(
+        self,
+        table: str,
+        queries: Sequence[tuple[str, str]],
+        ddl: Sequence[str],
+        order_by: Sequence[str] = (),
+        *,
+        timeout_s: float = 300,
+    ) -> list[Measured]:
+        """Templates timed on a rolled-back copy of ``table`` before and after a layout; see
+        :func:`sqltune.connectors.postgres.layout.measure_layout`."""
+        return measure_layout(self, table, queries, ddl, order_by, timeout_s=timeout_s)
 
     # -- running statements ---------------------------------------------------------------------------
     def query(

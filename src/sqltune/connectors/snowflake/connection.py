@@ -35,6 +35,7 @@ from sqltune.connectors.snowflake.safety import (
     variant,
 )
 from sqltune.core.source import InputProblem
+from sqltune.layout.model import Measured
 from sqltune.schema import Schema
 from sqltune.workload.model import Execution
 
@@ -169,6 +170,31 @@ class SnowflakeConnection:
         """
         return clustering_information(self._rows, table, columns)
 
+    # -- the layout advisor's port (sqltune.layout.ports.ClusteringConnection; dialect is above) ----------
+
+    def layout_sample(self, table: str, columns: Sequence[str], rows: int) -> dict[str, list[Any]]:
+        """About ``rows`` rows of ``table`` (``SAMPLE (n ROWS)``: a row sample, in no particular order)."""
+        names = [_identifier(column) for column in columns]
+        fetched = self._rows(f"SELECT {', '.join(names)} FROM {_identifier(table)} SAMPLE ({int(rows)} ROWS)")
+        return {column: [row.get(column.lower()) for row in fetched] for column in columns}
+
+    def layout_facts(self, table: str) -> dict[str, Any]:
+        """Nothing beyond the schema: the clustering key is read with it, its depth by
+        :meth:`clustering_information`."""
+        return {}
+
+    def measure_layout(
+        self,
+        table: str,
+        queries: Sequence[tuple[str, str]],
+        ddl: Sequence[str],
+        order_by: Sequence[str] = (),
+        *,
+        timeout_s: float = 300,
+    ) -> list[Measured]:
+        """Not on Snowflake: this connector never writes (a clustered copy would cost credits to build)."""
+        return []
+
     # -- the schema -----------------------------------------------------------------------------------
     def schema(self, database: str | None = None, schema: str | None = None) -> Schema:
         """Tables of ``database`` (default: the session's) in ``schema`` (default: all but
@@ -289,3 +315,9 @@ def connect(
         detail = translate(error, secrets, connecting=True)
         raise ConnectionError(f"cannot connect to Snowflake {display}: {detail}", sqlstate=detail.sqlstate) from None
     return SnowflakeConnection(raw, timeout_s=timeout_s, secrets=secrets, display=display, owned=True)
+
+
+def _identifier(name: str) -> str:
+    """A plain name as written (Snowflake folds it), anything else double-quoted, each part of a dotted name."""
+    parts = name.split(".")
+    return ".".join(p if re.match(r"^[A-Za-z_][A-Za-z0-9_$]*$", p) else '"' + p.replace('"', '""') + '"' for p in parts)
