@@ -18,6 +18,7 @@ from sqltune.core.version import __version__
 
 _EXPORTS = {
     "advise_indexes": "sqltune.indexes.advisor",
+    "design_star_schema": "sqltune.design",
     "analyze": "sqltune.api",
     "lint": "sqltune.api",
     "Config": "sqltune.core.config",
@@ -52,6 +53,7 @@ __all__ = [
     "advise_indexes",
     "analyze",
     "connect",
+    "design_star_schema",
     "lint",
     "load_config",
     "rewrite",
@@ -63,6 +65,7 @@ if TYPE_CHECKING:
     from sqltune.core.config import Config, load_config
     from sqltune.core.findings import Finding, Fix, Report, Severity
     from sqltune.core.source import InputProblem, Problem
+    from sqltune.design import design_star_schema
     from sqltune.graph import ColumnRole, QueryGraph
     from sqltune.indexes.advisor import advise_indexes
     from sqltune.schema import Schema

@@ -38,7 +38,11 @@ def test_declared_foreign_keys_are_certain_and_carry_the_workload_templates() ->
     assert supplier.confidence > 0.6 and "supplier(s_suppkey) is a key" in supplier.evidence
     # The composite reference, spelled (l_suppkey, l_partkey) by q09, merges into the declared (partkey, suppkey).
     partsupp = found.between("lineitem", "partsupp")
-    assert partsupp is not None and partsupp.child_columns == ("l_partkey", "l_suppkey") and "q09.sql" in partsupp.templates
+    assert (
+        partsupp is not None
+        and partsupp.child_columns == ("l_partkey", "l_suppkey")
+        and "q09.sql" in partsupp.templates
+    )
     # c_nationkey = s_nationkey (q05) joins two references to nation: a shared dimension, not many-to-many.
     assert found.many_to_many == []
 
