@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqltune.core.sqlglot import exp
 from sqltune.design.model import (
@@ -62,7 +63,7 @@ DATE_COLUMNS = (
     "week_of_year",
     "is_weekend",
 )
-_FLAG_NAME = re.compile(r"(flag|status|mode|priority|instruct|kind|type|^is_|_is_|^has_|category|channel)", re.I)
+_FLAG_NAME = re.compile(r"(flag|status|mode|method|priority|instruct|kind|type|^is_|_is_|^has_|category|channel)", re.I)
 _BALANCE_NAME = re.compile(r"(bal|balance|availqty|avail|on_hand|stock|inventory|level)", re.I)
 _NUMERIC = re.compile(r"(INT|DECIMAL|NUMERIC|NUMBER|FLOAT|DOUBLE|REAL|MONEY)", re.I)
 _TEXTUAL = re.compile(r"(CHAR|TEXT|STRING|BOOL)", re.I)
@@ -85,6 +86,24 @@ class _Usage:
     oltp: dict[str, set[str]] = field(default_factory=dict)  # table -> OLTP templates reading or writing it
     aggregation: dict[tuple[str, str], _Aggregation] = field(default_factory=dict)
     uses: dict[tuple[str, str], dict[str, set[str]]] = field(default_factory=dict)  # (table, col) -> role -> templates
+    oltp_templates: set[str] = field(default_factory=set)
+
+
+def _point_lookup(schema: Schema, graph: Any) -> bool:
+    """A filter of a key or reference column on a constant: the query reads one entity's rows (OLTP), however
+    it aggregates them (``SELECT sum(quantity) FROM cart_items WHERE cart_id = 7``)."""
+    for use in graph.uses:
+        if use.role is not ColumnRole.EQUALITY or use.value is None or use.column.table is None:
+            continue
+        table = schema.table(use.column.table)
+        column = fold(use.column.column)
+        if table is None:
+            continue
+        keys = {c for key in unique_not_null_keys(table) for c in key}
+        keys |= {fold(c) for fk in table.foreign_keys for c in fk.columns}
+        if column in keys or column.endswith("_id"):
+            return True
+    return False
 
 
 def design_star(schema: Schema, workload: Workload, connection: DesignConnection | None = None) -> StarDesign:
@@ -106,6 +125,7 @@ def design_star(schema: Schema, workload: Workload, connection: DesignConnection
     design.dimensions.extend(dimensions.values())
     _bridges(schema, usage, relationships, design)
     _exclusions(schema, usage, design)
+    design.oltp_templates = sorted(usage.oltp_templates)
     return design
 
 
@@ -118,7 +138,11 @@ def _read_usage(schema: Schema, workload: Workload) -> _Usage:
         name = names.get(fingerprint, fingerprint[:12])
         statement = graph.statement
         writes = isinstance(statement, (exp.Insert, exp.Update, exp.Delete, exp.Merge))
-        analytic = not writes and any(True for _ in statement.find_all(exp.AggFunc))
+        analytic = (
+            not writes and any(True for _ in statement.find_all(exp.AggFunc)) and not _point_lookup(schema, graph)
+        )
+        if not analytic:
+            usage.oltp_templates.add(name)
         tables = {fold(r.table.name if r.table is not None else r.name) for r in graph.base_tables()}
         for table in tables:
             (usage.analytic if analytic else usage.oltp).setdefault(table, set()).add(name)
@@ -618,7 +642,7 @@ def _bridges(schema: Schema, usage: _Usage, relationships: Relationships, design
     in_star |= {p for d in design.dimensions for _, _, p, _ in d.folded}
     for table in schema:
         name = fold(table.name)
-        if name in in_star:
+        if name in in_star or name not in usage.analytic:  # an association only OLTP reads is no bridge
             continue
         outgoing = relationships.from_table(name)
         key = {fold(c) for c in table.primary_key}

@@ -199,6 +199,7 @@ class StarDesign:
     bridges: list[Bridge] = field(default_factory=list)
     excluded: dict[str, Choice] = field(default_factory=dict)  # table -> why it is in no fact
     relationships: list[Any] = field(default_factory=list)  # sqltune.design.relationships.Relationship
+    oltp_templates: list[str] = field(default_factory=list)  # templates the sources keep serving (not the star)
     dialect: str | None = None
 
     def fact(self, name: str) -> Fact | None:
@@ -236,4 +237,5 @@ class StarDesign:
             "bus_matrix": self.bus_matrix(),
             "excluded": {t: c.to_dict() for t, c in sorted(self.excluded.items())},
             "relationships": [r.to_dict() for r in self.relationships],
+            "oltp_templates": self.oltp_templates,
         }
