@@ -230,7 +230,7 @@ def _fact_tables(schema: Schema, usage: _Usage, relationships: Relationships, de
         if name not in facts:
             children = sorted({r.child for r in relationships.to_table(name)})
             design.excluded.setdefault(
-                name,
+                f"#{name}",
                 Choice(
                     f"aggregated ({', '.join(candidates[name])}) but referenced by {', '.join(children)}: a dimension",
                     0.7,
