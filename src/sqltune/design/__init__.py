@@ -17,8 +17,9 @@
 >>> result = design_star_schema(schema, workload)
 >>> [f.name for f in result.design.facts], [d.name for d in result.design.dimensions], result.coverage.share
 (['fct_sale'], ['dim_store'], 1.0)
->>> print(result.coverage.queries[0].rewritten)
-SELECT s.city AS city, SUM(x.amount) AS _col_1 FROM fct_sale AS x JOIN dim_store AS s ON x.store_key = s.store_key GROUP BY s.city
+>>> print(result.coverage.queries[0].rewritten.replace(" FROM", "\\nFROM"))
+SELECT s.city AS city, SUM(x.amount) AS _col_1
+FROM fct_sale AS x JOIN dim_store AS s ON x.store_key = s.store_key GROUP BY s.city
 """
 
 from __future__ import annotations

@@ -228,13 +228,14 @@ def _fact_tables(schema: Schema, usage: _Usage, relationships: Relationships, de
                 changed = True
     for name in candidates:
         if name not in facts:
-            children = sorted({r.child for r in relationships.to_table(name)})
+            referencing = sorted({r.child for r in relationships.to_table(name)})
             design.excluded.setdefault(
                 f"#{name}",
                 Choice(
-                    f"aggregated ({', '.join(candidates[name])}) but referenced by {', '.join(children)}: a dimension",
+                    f"aggregated ({', '.join(candidates[name])}) but referenced by {', '.join(referencing)}:"
+                    " a dimension",
                     0.7,
-                    [f"{', '.join(children)} reference it many-to-one"],
+                    [f"{', '.join(referencing)} reference it many-to-one"],
                     sorted(usage.analytic.get(name, ())),
                 ),
             )
@@ -407,7 +408,7 @@ def _fact(
             f"read by {len(usage.analytic.get(name, ()))} analytic templates",
         ]
         + [
-            f"{r.parent} folded in ({'header with a transaction date' if r.parent not in facts else 'finer to-one fact joined by the workload'}): {r.child}({', '.join(r.child_columns)})"
+            f"{r.parent} folded in ({_fold_kind(r.parent, facts)}): {r.child}({', '.join(r.child_columns)})"
             for r in folded
         ],
         sorted(usage.analytic.get(name, ())),
@@ -424,6 +425,10 @@ def _fact(
         roles,
         fact_choice,
     )
+
+
+def _fold_kind(parent: str, facts: list[str]) -> str:
+    return "finer to-one fact joined by the workload" if parent in facts else "header with a transaction date"
 
 
 def _star_name(columns: list[StarColumn], source: str, column: str) -> str:

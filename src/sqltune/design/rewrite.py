@@ -171,9 +171,9 @@ def _fact_columns(design: StarDesign, fact: Fact) -> dict[tuple[str, str], tuple
             continue
         mapping[(c.source_table, c.source_column)] = ("", c.name)
     for child, child_columns, parent, parent_columns in fact.joins:
-        for c, p in zip(child_columns, parent_columns, strict=True):
-            if (child, c) in mapping:
-                mapping[(parent, p)] = mapping[(child, c)]
+        for child_column, parent_column in zip(child_columns, parent_columns, strict=True):
+            if (child, child_column) in mapping:
+                mapping[(parent, parent_column)] = mapping[(child, child_column)]
     for role in fact.dimensions:
         junk = design.dimension(role.dimension)
         if junk is not None and junk.kind == "junk":
@@ -235,7 +235,7 @@ def rewrite_query(design: StarDesign, schema: Schema, sql: str, dialect: str | N
         instances[id(scope)] = _map_scope(design, scope, facts, dimensions, bridges)
     for scope in scopes:
         _rewrite_columns(scope, instances)
-    return expression.sql(dialect=dialect)
+    return str(expression.sql(dialect=dialect))
 
 
 def _map_scope(

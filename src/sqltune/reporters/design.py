@@ -31,9 +31,8 @@ def render_design_text(result: DesignResult) -> str:
         lines += _why(fact.why)
         for measure in fact.measures:
             shown = ", ".join(measure.aggregates) or "not aggregated"
-            lines.append(
-                f"    measure {measure.name}: {measure.additivity} [{shown}] stored as {' + '.join(measure.stored_as) or 'is'}"
-            )
+            stored = " + ".join(measure.stored_as) or "is"
+            lines.append(f"    measure {measure.name}: {measure.additivity} [{shown}] stored as {stored}")
             lines.append(f"      ({measure.why.reason}; confidence {measure.why.confidence:.2f})")
         if fact.degenerate:
             lines.append(f"    degenerate dimensions: {', '.join(fact.degenerate)}")

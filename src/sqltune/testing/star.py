@@ -33,7 +33,7 @@ def dbt_build(
                 "test": {
                     "type": "postgres",
                     "host": params.get("host", "127.0.0.1"),
-                    "port": int(params.get("port", 5432)),
+                    "port": int(str(params.get("port") or 5432)),
                     "user": params.get("user", "postgres"),
                     "password": params.get("password", ""),
                     "dbname": params.get("dbname", "postgres"),

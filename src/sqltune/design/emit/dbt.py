@@ -88,12 +88,12 @@ def dbt_project(design: StarDesign, schema: Schema) -> dict[str, str]:
         files[f"models/marts/int_{fact.table}.sql"] = _int_sql(design, fact)
         files[f"models/marts/{fact.name}.sql"] = _fact_sql(design, fact)
         for role in fact.dimensions:
-            dimension = design.dimension(role.dimension)
-            if dimension is not None and dimension.kind == "junk":
-                files[f"models/marts/{dimension.name}.sql"] = (
+            junk = design.dimension(role.dimension)
+            if junk is not None and junk.kind == "junk":
+                files[f"models/marts/{junk.name}.sql"] = (
                     "select distinct\n    "
                     + _junk_key_sql(list(role.natural))
-                    + f" as {dimension.surrogate_key},\n    "
+                    + f" as {junk.surrogate_key},\n    "
                     + ",\n    ".join(role.natural)
                     + f"\nfrom {{{{ ref('int_{fact.table}') }}}}\n"
                 )
@@ -249,7 +249,11 @@ select
     cast(extract(isodow from date_day) as integer) as day_of_week,
 {{% endif %}}
     cast(extract(week from date_day) as integer) as week_of_year,
-    {{% if target.type == 'snowflake' %}}dayofweekiso(date_day){{% else %}}extract(isodow from date_day){{% endif %}} >= 6 as is_weekend
+{{% if target.type == 'snowflake' %}}
+    dayofweekiso(date_day) >= 6 as is_weekend
+{{% else %}}
+    extract(isodow from date_day) >= 6 as is_weekend
+{{% endif %}}
 from days
 where date_day <= hi
 """

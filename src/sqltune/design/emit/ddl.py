@@ -17,7 +17,7 @@ DIALECTS = ("postgres", "snowflake")
 
 def _type(column: StarColumn, dialect: str) -> str:
     try:
-        return exp.DataType.build(column.type or "text", dialect="postgres").sql(dialect=dialect)
+        return str(exp.DataType.build(column.type or "text", dialect="postgres").sql(dialect=dialect))
     except Exception:
         return column.type or "TEXT"
 
