@@ -77,3 +77,51 @@ def test_a_missing_schema_is_one_line_and_exit_2() -> None:
 def test_schema_and_workload_are_required() -> None:
     result = CliRunner().invoke(main, ["design", "--workload", "x"])
     assert result.exit_code == 2 and "Missing option '--schema'" in result.output
+
+
+def test_dsn_checks_inferred_relationships_on_the_data(pg_schema: tuple[str, str], tmp_path: Path) -> None:
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    dsn, name = pg_schema
+    local = make_conninfo(dsn, options=f"{conninfo_to_dict(dsn).get('options', '')} -csearch_path={name}".strip())
+    ddl = (
+        "CREATE TABLE store (st_id int PRIMARY KEY, st_city text NOT NULL);"
+        "CREATE TABLE promo (pr_id int PRIMARY KEY, pr_name text NOT NULL);"
+        "CREATE TABLE sale (sa_id int PRIMARY KEY, sa_store_id int NOT NULL, sa_promo_id int, sa_amount numeric);"
+    )
+    with psycopg.connect(local, autocommit=True) as connection:
+        connection.execute(ddl)
+        connection.execute(
+            "INSERT INTO store SELECT g, 'city ' || g % 3 FROM generate_series(1, 5) g;"
+            "INSERT INTO promo SELECT g, 'p' FROM generate_series(1, 3) g;"
+            # every sale's store exists; half the promo ids do not: that reference is refuted.
+            "INSERT INTO sale SELECT g, 1 + g % 5, 1 + g % 6, g FROM generate_series(1, 100) g;"
+        )
+    (tmp_path / "schema.sql").write_text(ddl)
+    (tmp_path / "q.sql").write_text(
+        "SELECT st_city, pr_name, sum(sa_amount) FROM sale JOIN store ON sa_store_id = st_id"
+        " JOIN promo ON sa_promo_id = pr_id GROUP BY st_city, pr_name"
+    )
+    args = [
+        "design",
+        "--schema",
+        str(tmp_path / "schema.sql"),
+        "--workload",
+        str(tmp_path / "q.sql"),
+        "--format",
+        "json",
+    ]
+    offline = json.loads(CliRunner().invoke(main, args).stdout)
+    live = CliRunner().invoke(main, [*args, "--dsn", local])
+    assert live.exit_code == 0, live.output
+    checked = json.loads(live.stdout)
+
+    def references(data: dict[str, object]) -> set[str]:
+        return {f"{r['child']}->{r['parent']}" for r in data["relationships"]}  # type: ignore[attr-defined,index]
+
+    assert references(offline) == {"sale->store", "sale->promo"}
+    assert references(checked) == {"sale->store"}
+    (store,) = checked["relationships"]
+    assert store["checked"] == "100/100 sampled values found in store; 5/5 parent rows distinct"
+    assert [r["dimension"] for r in checked["facts"][0]["dimensions"]] == ["dim_store"]
