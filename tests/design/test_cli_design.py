@@ -88,7 +88,8 @@ def test_dsn_checks_inferred_relationships_on_the_data(pg_schema: tuple[str, str
     ddl = (
         "CREATE TABLE store (st_id int PRIMARY KEY, st_city text NOT NULL);"
         "CREATE TABLE promo (pr_id int PRIMARY KEY, pr_name text NOT NULL);"
-        "CREATE TABLE sale (sa_id int PRIMARY KEY, sa_store_id int NOT NULL, sa_promo_id int, sa_amount numeric);"
+        "CREATE TABLE sale (sa_id int PRIMARY KEY, sa_store_id int NOT NULL, sa_promo_id int, sa_amount numeric,"
+        " sa_color text, sa_size text, sa_type text);"
     )
     with psycopg.connect(local, autocommit=True) as connection:
         connection.execute(ddl)
@@ -96,7 +97,8 @@ def test_dsn_checks_inferred_relationships_on_the_data(pg_schema: tuple[str, str
             "INSERT INTO store SELECT g, 'city ' || g % 3 FROM generate_series(1, 5) g;"
             "INSERT INTO promo SELECT g, 'p' FROM generate_series(1, 3) g;"
             # every sale's store exists; half the promo ids do not: that reference is refuted.
-            "INSERT INTO sale SELECT g, 1 + g % 5, 1 + g % 6, g FROM generate_series(1, 100) g;"
+            "INSERT INTO sale SELECT g, 1 + g % 5, 1 + g % 6, g, 'c' || g % 3, 's' || g % 2, 't' || g"
+            " FROM generate_series(1, 100) g;"
         )
     (tmp_path / "schema.sql").write_text(ddl)
     (tmp_path / "q.sql").write_text(
@@ -124,4 +126,15 @@ def test_dsn_checks_inferred_relationships_on_the_data(pg_schema: tuple[str, str
     assert references(checked) == {"sale->store"}
     (store,) = checked["relationships"]
     assert store["checked"] == "100/100 sampled values found in store; 5/5 parent rows distinct"
-    assert [r["dimension"] for r in checked["facts"][0]["dimensions"]] == ["dim_store"]
+    # Flags: by name offline (sa_type alone: no junk dimension), by sampled distinct counts with the data
+    # (sa_type has 100 values; sa_color 3 and sa_size 2 are flags, and so is the promo code, 6 integers no
+    # longer a reference once the data refuted it).
+    assert [r["dimension"] for r in offline["facts"][0]["dimensions"]] == ["dim_promo", "dim_store"]
+    assert [r["dimension"] for r in checked["facts"][0]["dimensions"]] == ["dim_store", "dim_sale_flags"]
+    junk = next(d for d in checked["dimensions"] if d["name"] == "dim_sale_flags")
+    assert junk["natural_key"] == ["sa_promo_id", "sa_color", "sa_size"]
+    assert junk["why"]["evidence"] == [
+        "sale.sa_promo_id: 6 distinct values",
+        "sale.sa_color: 3 distinct values",
+        "sale.sa_size: 2 distinct values",
+    ]

@@ -42,7 +42,14 @@ from sqltune.design.model import (
     StarDesign,
 )
 from sqltune.design.ports import DesignConnection
-from sqltune.design.relationships import Relationship, Relationships, find_relationships, template_name
+from sqltune.design.relationships import (
+    SAMPLE_ROWS,
+    Relationship,
+    Relationships,
+    find_relationships,
+    quote_identifier,
+    template_name,
+)
 from sqltune.graph import ColumnRole
 from sqltune.graph.predicates import unique_not_null_keys
 from sqltune.schema import Schema, Table, fold
@@ -110,12 +117,13 @@ def design_star(schema: Schema, workload: Workload, connection: DesignConnection
     """The star schema the workload asks for (see the module documentation)."""
     usage = _read_usage(schema, workload)
     relationships = find_relationships(schema, workload, connection, usage=usage.stats)
-    distinct = _distinct_counts(schema, connection)
     design = StarDesign(
         relationships=list(relationships.many_to_one) + list(relationships.many_to_many), dialect=workload.dialect
     )
     facts = _fact_tables(schema, usage, relationships, design)
     folded_into = {f: _fold_into_fact(schema, f, facts, usage, relationships) for f in facts}
+    sources = {f for fact in facts for f in [fact, *(r.parent for r in folded_into[fact])]}
+    distinct = _distinct_counts(schema, connection, sources)
     dimensions: dict[str, Dimension] = {}
     for table_name in facts:
         fact = _fact(
@@ -173,14 +181,44 @@ def _add_aggregation(record: _Aggregation, node: exp.Expression, template: str) 
     target.setdefault(function, set()).add(template)
 
 
-def _distinct_counts(schema: Schema, connection: DesignConnection | None) -> dict[tuple[str, str], float]:
+def _distinct_counts(
+    schema: Schema, connection: DesignConnection | None, tables: set[str]
+) -> dict[tuple[str, str], float]:
+    """Distinct counts per column: the schema's statistics, else (with a connection) counted on a sample of
+    the fact sources' candidate flag columns (read-only, under a timeout; a failure leaves names to decide)."""
     counts = {
         (fold(t.name), name): column.stats.distinct
         for t in schema
         for name, column in t.columns.items()
         if column.stats is not None and column.stats.distinct is not None
     }
-    return counts  # a connection's statistics arrive through a reflected schema's ColumnStats
+    if connection is None:
+        return counts
+    for name in sorted(tables):
+        table = schema.table(name)
+        if table is None:
+            continue
+        wanted = [
+            c
+            for c, column in table.columns.items()
+            if (name, c) not in counts and re.search(r"(CHAR|TEXT|STRING|BOOL|INT)", column.type or "", re.I)
+        ]
+        if not wanted:
+            continue
+        quoted = [quote_identifier(c) for c in wanted]
+        query = (
+            "SELECT "
+            + ", ".join(f"count(DISTINCT {q})" for q in quoted)
+            + f" FROM (SELECT {', '.join(quoted)} FROM {quote_identifier(table.qualified_name, True)}"
+            + f" LIMIT {SAMPLE_ROWS}) AS sampled"
+        )
+        try:
+            rows = connection.query(query, timeout="5s")
+        except Exception:
+            continue
+        for column, count in zip(wanted, rows[0] if rows else (), strict=False):
+            counts[name, column] = float(count)
+    return counts
 
 
 # -- facts ----------------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from sqltune.graph.predicates import unique_not_null, unique_not_null_keys
 from sqltune.schema import Schema, Table, fold
 from sqltune.workload import Template, UsageStats, Workload
 
-__all__ = ["Relationship", "Relationships", "find_relationships", "template_name"]
+__all__ = ["SAMPLE_ROWS", "Relationship", "Relationships", "find_relationships", "quote_identifier", "template_name"]
 
 #: Rows of the child sampled for an inclusion check, and rows of the parent read for a uniqueness check.
 SAMPLE_ROWS = 10_000
@@ -295,18 +295,22 @@ def _check(connection: DesignConnection, schema: Schema, r: Relationship, sample
     child, parent = schema.table(r.child), schema.table(r.parent)
     if child is None or parent is None:
         return False
-    c_cols = ", ".join(_quote(c) for c in r.child_columns)
-    p_cols = ", ".join(_quote(c) for c in r.parent_columns)
-    on = " AND ".join(f"c.{_quote(a)} = p.{_quote(b)}" for a, b in zip(r.child_columns, r.parent_columns, strict=True))
-    not_null = " AND ".join(f"{_quote(c)} IS NOT NULL" for c in r.child_columns)
+    c_cols = ", ".join(quote_identifier(c) for c in r.child_columns)
+    p_cols = ", ".join(quote_identifier(c) for c in r.parent_columns)
+    on = " AND ".join(
+        f"c.{quote_identifier(a)} = p.{quote_identifier(b)}"
+        for a, b in zip(r.child_columns, r.parent_columns, strict=True)
+    )
+    not_null = " AND ".join(f"{quote_identifier(c)} IS NOT NULL" for c in r.child_columns)
+    parent_name = quote_identifier(parent.qualified_name, True)
     inclusion = (
-        f"SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM {_quote(parent.qualified_name, True)} p"
-        f" WHERE {on})) FROM (SELECT {c_cols} FROM {_quote(child.qualified_name, True)} WHERE {not_null}"
+        f"SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM {parent_name} p"
+        f" WHERE {on})) FROM (SELECT {c_cols} FROM {quote_identifier(child.qualified_name, True)} WHERE {not_null}"
         f" LIMIT {int(sample_rows)}) c"
     )
     unique = (
         f"SELECT count(*), count(DISTINCT ({p_cols})) FROM (SELECT {p_cols} FROM"
-        f" {_quote(parent.qualified_name, True)} LIMIT {int(sample_rows) * 10}) p"
+        f" {quote_identifier(parent.qualified_name, True)} LIMIT {int(sample_rows) * 10}) p"
     )
     try:
         ((sampled, matched),) = _rows(connection.query(inclusion, timeout=timeout))
@@ -327,6 +331,7 @@ def _rows(rows: Sequence[Sequence[Any]]) -> list[tuple[int, int]]:
     return [(int(row[0]), int(row[1])) for row in rows]
 
 
-def _quote(name: str, qualified: bool = False) -> str:
+def quote_identifier(name: str, qualified: bool = False) -> str:
+    """A double-quoted identifier (``qualified``: each dotted part quoted)."""
     parts = name.split(".") if qualified else [name]
     return ".".join('"' + part.replace('"', '""') + '"' for part in parts)
