@@ -189,7 +189,7 @@ class PostgresConnection:
         that is rolled back; see :func:`sqltune.connectors.postgres.validate.measure_regressions`."""
         return measure_with_real_indexes(self, queries, indexes, timeout_s=timeout_s)
 
-    # -- running statements ---------------------------------------------------------------------------
+    # -- running statements (also the star designer's port, sqltune.design.ports.DesignConnection) ------
     def query(
         self, sql: str, params: Sequence[Any] | None = None, *, timeout: Timeout | None = None
     ) -> list[tuple[Any, ...]]:
