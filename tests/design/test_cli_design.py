@@ -86,7 +86,7 @@ def test_dsn_checks_inferred_relationships_on_the_data(pg_schema: tuple[str, str
     dsn, name = pg_schema
     local = make_conninfo(dsn, options=f"{conninfo_to_dict(dsn).get('options', '')} -csearch_path={name}".strip())
     ddl = (
-        "CREATE TABLE store (st_id int PRIMARY KEY, st_city text NOT NULL);"
+        "CREATE TABLE store (st_id int PRIMARY KEY, st_city text NOT NULL, st_region text NOT NULL);"
         "CREATE TABLE promo (pr_id int PRIMARY KEY, pr_name text NOT NULL);"
         "CREATE TABLE sale (sa_id int PRIMARY KEY, sa_store_id int NOT NULL, sa_promo_id int, sa_amount numeric,"
         " sa_color text, sa_size text, sa_type text);"
@@ -94,7 +94,8 @@ def test_dsn_checks_inferred_relationships_on_the_data(pg_schema: tuple[str, str
     with psycopg.connect(local, autocommit=True) as connection:
         connection.execute(ddl)
         connection.execute(
-            "INSERT INTO store SELECT g, 'city ' || g % 3 FROM generate_series(1, 5) g;"
+            "INSERT INTO store SELECT g, 'city ' || g % 3, CASE WHEN g % 3 = 0 THEN 'north' ELSE 'south' END"
+            " FROM generate_series(1, 5) g;"
             "INSERT INTO promo SELECT g, 'p' FROM generate_series(1, 3) g;"
             # every sale's store exists; half the promo ids do not: that reference is refuted.
             "INSERT INTO sale SELECT g, 1 + g % 5, 1 + g % 6, g, 'c' || g % 3, 's' || g % 2, 't' || g"
@@ -105,15 +106,12 @@ def test_dsn_checks_inferred_relationships_on_the_data(pg_schema: tuple[str, str
         "SELECT st_city, pr_name, sum(sa_amount) FROM sale JOIN store ON sa_store_id = st_id"
         " JOIN promo ON sa_promo_id = pr_id GROUP BY st_city, pr_name"
     )
-    args = [
-        "design",
-        "--schema",
-        str(tmp_path / "schema.sql"),
-        "--workload",
-        str(tmp_path / "q.sql"),
-        "--format",
-        "json",
-    ]
+    (tmp_path / "q2.sql").write_text(
+        "SELECT st_region, st_city, sum(sa_amount) FROM sale JOIN store ON sa_store_id = st_id"
+        " GROUP BY st_region, st_city"
+    )
+    workload = ["--workload", str(tmp_path / "q.sql"), "--workload", str(tmp_path / "q2.sql")]
+    args = ["design", "--schema", str(tmp_path / "schema.sql"), *workload, "--format", "json"]
     offline = json.loads(CliRunner().invoke(main, args).stdout)
     live = CliRunner().invoke(main, [*args, "--dsn", local])
     assert live.exit_code == 0, live.output
@@ -131,6 +129,11 @@ def test_dsn_checks_inferred_relationships_on_the_data(pg_schema: tuple[str, str
     # longer a reference once the data refuted it).
     assert [r["dimension"] for r in offline["facts"][0]["dimensions"]] == ["dim_promo", "dim_store"]
     assert [r["dimension"] for r in checked["facts"][0]["dimensions"]] == ["dim_store", "dim_sale_flags"]
+    # A hierarchy from a functional dependency the data shows: city determines region.
+    store_dimension = next(d for d in checked["dimensions"] if d["name"] == "dim_store")
+    assert store_dimension["hierarchies"] == [["st_region", "st_city"]]
+    assert "st_city determines st_region on a sample (3 values, 2 above)" in store_dimension["why"]["evidence"]
+    assert next(d for d in offline["dimensions"] if d["name"] == "dim_store")["hierarchies"] == []
     junk = next(d for d in checked["dimensions"] if d["name"] == "dim_sale_flags")
     assert junk["natural_key"] == ["sa_promo_id", "sa_color", "sa_size"]
     assert junk["why"]["evidence"] == [

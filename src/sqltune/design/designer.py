@@ -131,6 +131,9 @@ def design_star(schema: Schema, workload: Workload, connection: DesignConnection
         )
         design.facts.append(fact)
     design.dimensions.extend(dimensions.values())
+    if connection is not None:
+        for dimension in design.dimensions:
+            _attribute_hierarchies(schema, usage, connection, dimension)
     _bridges(schema, usage, relationships, design)
     _exclusions(schema, usage, design)
     design.oltp_templates = sorted(usage.oltp_templates)
@@ -635,6 +638,58 @@ def _dimension(schema: Schema, name: str, usage: _Usage, relationships: Relation
     return Dimension(
         f"dim_{name}", "regular", name, natural, f"{name}_key", columns, folded, hierarchies, [], scd_type, scd, why
     )
+
+
+#: Grouped attributes of one dimension tested for functional dependencies (pairs grow quadratically).
+FD_CANDIDATES = 6
+
+
+def _attribute_hierarchies(schema: Schema, usage: _Usage, connection: DesignConnection, dimension: Dimension) -> None:
+    """Hierarchies among the root's grouped or filtered text attributes, from functional dependencies the data
+    shows on a sample (``city`` determines ``region`` and has more values: region > city)."""
+    table = schema.table(dimension.table or "")
+    if table is None or dimension.kind != "regular":
+        return
+    name = fold(table.name)
+    keys = {c for key in unique_not_null_keys(table) for c in key}
+    wanted_roles = {"group_by", "equality", "in_list"}
+    candidates = [
+        c
+        for c, column in table.columns.items()
+        if c not in keys
+        and _TEXTUAL.search(column.type or "")
+        and any(
+            role in wanted_roles and templates & usage.analytic.get(name, set())
+            for role, templates in usage.uses.get((name, c), {}).items()
+        )
+    ][:FD_CANDIDATES]
+    if len(candidates) < 2:
+        return
+    pairs = [(a, b) for i, a in enumerate(candidates) for b in candidates[i + 1 :]]
+    quoted = {c: quote_identifier(c) for c in candidates}
+    counts = [f"count(DISTINCT {quoted[c]})" for c in candidates]
+    counts += [f"count(DISTINCT ({quoted[a]}, {quoted[b]}))" for a, b in pairs]
+    query = (
+        f"SELECT {', '.join(counts)} FROM (SELECT {', '.join(quoted.values())}"
+        f" FROM {quote_identifier(table.qualified_name, True)} LIMIT {SAMPLE_ROWS}) AS sampled"
+    )
+    try:
+        rows = connection.query(query, timeout="5s")
+    except Exception:
+        return
+    if not rows:
+        return
+    values = [int(v) for v in rows[0]]
+    single = dict(zip(candidates, values, strict=False))
+    for (a, b), together in zip(pairs, values[len(candidates) :], strict=False):
+        for finer, coarser in ((a, b), (b, a)):
+            if together == single[finer] and single[coarser] < single[finer]:
+                level = [_star_name(dimension.columns, name, coarser), _star_name(dimension.columns, name, finer)]
+                if level not in dimension.hierarchies:
+                    dimension.hierarchies.append(level)
+                    dimension.why.evidence.append(
+                        f"{finer} determines {coarser} on a sample ({single[finer]} values, {single[coarser]} above)"
+                    )
 
 
 def _label(schema: Schema, table_name: str, columns: list[StarColumn]) -> str | None:
