@@ -78,3 +78,12 @@ def tpch_source(pg_dsn: str, tpch_csv: Path) -> Iterator[str]:
     finally:
         with psycopg.connect(pg_dsn, autocommit=True) as connection:
             connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def fakesnow_server(services: Path) -> dict[str, object]:
+    """The run's fakesnow server (shared with tests/connectors): Snowflake's SQL on DuckDB."""
+    from sqltune.testing.fakesnow import start_server
+    from sqltune.testing.services import shared_service
+
+    return shared_service(services, "fakesnow", start_server).address
