@@ -29,6 +29,10 @@ def test_the_fact_is_at_line_item_grain_joining_lineitem_and_orders(tpch: Design
     # partsupp's supply cost joins each line (q09): SSB's lo_supplycost.
     assert "partsupp" in fact.sources and fact.column("ps_supplycost") is not None
     assert fact.why.confidence >= 0.9 and "q01.sql" in fact.why.templates
+    # Free text no query reads stays in the sources; o_comment (q13) is read, so it stays in the fact.
+    assert fact.column("l_comment") is None and fact.column("ps_comment") is None
+    assert fact.column("o_comment") is not None
+    assert "left in the sources, free text no template reads: l_comment, o_clerk, ps_comment" in fact.why.evidence
 
 
 def test_customer_supplier_part_and_date_are_the_dimensions(tpch: DesignResult) -> None:

@@ -430,6 +430,19 @@ def _fact(
         roles.append(DimensionRole(junk.name, "flags", junk.surrogate_key, tuple(c.name for c in flags), junk.why))
         columns = [c for c in columns if c not in flags]
         columns.append(StarColumn(junk.surrogate_key, name, ",".join(c.name for c in flags), "text"))
+    # Free text no template reads stays in the sources: it would widen every fact row for nothing.
+    flagged = {c.name for c in flags} if len(flags) >= 2 else set()
+    left_out = [
+        c
+        for c in columns
+        if c.source_table in sources
+        and c.source_column not in key_columns
+        and c.name not in flagged
+        and not any(c.name == r.key for r in roles)
+        and re.search(r"(CHAR|TEXT|STRING)", c.type or "", re.I)
+        and (c.source_table, c.source_column) not in usage.uses
+    ]
+    columns = [c for c in columns if c not in left_out]
     # Measures and degenerate dimensions.
     dimension_naturals = {n for r in roles for n in r.natural if not r.dimension.startswith("dim_date")}
     measures: list[Measure] = []
@@ -448,6 +461,11 @@ def _fact(
             f"aggregated: {', '.join(_measure_columns(table, usage, relationships))}",
             f"read by {len(usage.analytic.get(name, ()))} analytic templates",
         ]
+        + (
+            [f"left in the sources, free text no template reads: {', '.join(c.name for c in left_out)}"]
+            if left_out
+            else []
+        )
         + [
             f"{r.parent} folded in ({_fold_kind(r.parent, facts)}): {r.child}({', '.join(r.child_columns)})"
             for r in folded
