@@ -24,7 +24,7 @@ def test_text_report_shows_the_design_with_evidence_and_coverage(tmp_path: Path)
     assert "coverage: 86% of the analytic workload answered (19 of 22 analytic templates" in out
     assert "  q05.sql: joins 5 -> 2" in out
     assert "  q13.sql: not answered: orders read here" in out
-    assert "wrote 46 files to" in result.stderr
+    assert "wrote 47 files to" in result.stderr
     for path in (
         "design.json",
         "ddl/postgres.sql",
@@ -35,6 +35,7 @@ def test_text_report_shows_the_design_with_evidence_and_coverage(tmp_path: Path)
         "dbt/dbt_project.yml",
         "dbt/models/marts/fct_lineitem.sql",
         "dbt/models/marts/schema.yml",
+        "dbt/macros/sqltune_key.sql",
         "dbt/models/staging/stg_orders.sql",
     ):
         assert (tmp_path / path).is_file(), path
@@ -42,7 +43,7 @@ def test_text_report_shows_the_design_with_evidence_and_coverage(tmp_path: Path)
     assert 'fct_lineitem }o--|| dim_customer : "customer"' in mermaid
     assert 'fct_lineitem }o--|| dim_date : "ship_date"' in mermaid
     snowflake = (tmp_path / "ddl/snowflake.sql").read_text()
-    assert "CREATE TABLE dim_customer (\n  customer_key VARCHAR NOT NULL," in snowflake
+    assert "CREATE TABLE dim_customer (\n  customer_key BIGINT NOT NULL," in snowflake
     assert "FOREIGN KEY (customer_key) REFERENCES dim_customer (customer_key)" in snowflake
 
 

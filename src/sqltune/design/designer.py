@@ -395,7 +395,7 @@ def _fact(
                     ),
                 )
             )
-            columns.append(StarColumn(key, source, ",".join(r.child_columns), "text"))
+            columns.append(StarColumn(key, source, ",".join(r.child_columns), "bigint"))
     # The date dimension, one role per date column.
     date_columns = [c for c in columns if re.search(r"(DATE|TIMESTAMP)", c.type or "", re.I)]
     if date_columns:
@@ -429,7 +429,7 @@ def _fact(
         dimensions[f"#junk:{name}"] = junk
         roles.append(DimensionRole(junk.name, "flags", junk.surrogate_key, tuple(c.name for c in flags), junk.why))
         columns = [c for c in columns if c not in flags]
-        columns.append(StarColumn(junk.surrogate_key, name, ",".join(c.name for c in flags), "text"))
+        columns.append(StarColumn(junk.surrogate_key, name, ",".join(c.name for c in flags), "bigint"))
     # Free text no template reads stays in the sources: it would widen every fact row for nothing.
     flagged = {c.name for c in flags} if len(flags) >= 2 else set()
     left_out = [

@@ -1,6 +1,6 @@
 """CREATE TABLE statements of a star design, for PostgreSQL or Snowflake.
 
-Keys: each dimension's surrogate key is its primary key (an md5 text of the natural key, the same
+Keys: each dimension's surrogate key is its primary key (a 64-bit hash of the natural key, the same
 expression the dbt models compute); a fact's dimension keys reference them. Types are the sources', spelled
 for the target by sqlglot. Snowflake records primary and foreign keys without enforcing them.
 """
@@ -39,7 +39,7 @@ def ddl(design: StarDesign, dialect: str = "postgres") -> str:
     >>> d = Dimension("dim_x", "regular", "x", ("id",), "x_key", [StarColumn("id", "x", "id", "INT")])
     >>> print(ddl(StarDesign(dimensions=[d]), "snowflake"))
     CREATE TABLE dim_x (
-      x_key VARCHAR NOT NULL,
+      x_key BIGINT NOT NULL,
       id INT,
       PRIMARY KEY (x_key)
     );
@@ -49,7 +49,7 @@ def ddl(design: StarDesign, dialect: str = "postgres") -> str:
         raise ValueError(f"unknown DDL dialect {dialect!r}; expected one of {', '.join(DIALECTS)}")
     statements = []
     for dimension in design.dimensions:
-        key = StarColumn(dimension.surrogate_key, "", "", "integer" if dimension.kind == "date" else "text")
+        key = StarColumn(dimension.surrogate_key, "", "", "integer" if dimension.kind == "date" else "bigint")
         columns = [key, *(c for c in dimension.columns if c.name != dimension.surrogate_key)]
         statements.append(_create(dimension.name, columns, [dimension.surrogate_key], [], dialect))
     dimensions = {d.name: d for d in design.dimensions}
@@ -62,7 +62,7 @@ def ddl(design: StarDesign, dialect: str = "postgres") -> str:
         columns = [
             c
             if not any(c.name == r.key for r in fact.dimensions)
-            else StarColumn(c.name, "", "", "integer" if c.name.endswith("date_key") else "text")
+            else StarColumn(c.name, "", "", "integer" if c.name.endswith("date_key") else "bigint")
             for c in fact.columns
         ]
         statements.append(_create(fact.name, columns, [], references, dialect))

@@ -35,14 +35,14 @@ def mermaid(design: StarDesign) -> str:
     >>> print(mermaid(StarDesign(dimensions=[Dimension("dim_x", "regular", "x", ("id",), "x_key", [])])))
     erDiagram
       dim_x {
-        text x_key PK
+        bigint x_key PK
       }
     <BLANKLINE>
     """
     lines = ["erDiagram"]
     for dimension in design.dimensions:
         lines.append(f"  {dimension.name} {{")
-        lines.append(f"    {'integer' if dimension.kind == 'date' else 'text'} {dimension.surrogate_key} PK")
+        lines.append(f"    {'integer' if dimension.kind == 'date' else 'bigint'} {dimension.surrogate_key} PK")
         lines += [f"    {_type(c)} {c.name}" for c in dimension.columns if c.name != dimension.surrogate_key]
         lines.append("  }")
     for fact in design.facts:
