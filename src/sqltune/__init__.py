@@ -19,6 +19,7 @@ from sqltune.core.version import __version__
 _EXPORTS = {
     "advise_indexes": "sqltune.indexes.advisor",
     "advise_layout": "sqltune.layout.advisor",
+    "design_star_schema": "sqltune.design",
     "analyze": "sqltune.api",
     "lint": "sqltune.api",
     "Config": "sqltune.core.config",
@@ -54,6 +55,7 @@ __all__ = [
     "advise_layout",
     "analyze",
     "connect",
+    "design_star_schema",
     "lint",
     "load_config",
     "rewrite",
@@ -65,6 +67,7 @@ if TYPE_CHECKING:
     from sqltune.core.config import Config, load_config
     from sqltune.core.findings import Finding, Fix, Report, Severity
     from sqltune.core.source import InputProblem, Problem
+    from sqltune.design import design_star_schema
     from sqltune.graph import ColumnRole, QueryGraph
     from sqltune.indexes.advisor import advise_indexes
     from sqltune.layout.advisor import advise_layout

@@ -139,3 +139,7 @@ def parse_one(sql: str, dialect: str | None = None) -> exp.Expression:
 from sqlglot.optimizer.scope import Scope, traverse_scope  # noqa: E402  (after the version check)
 
 __all__ += ["Scope", "traverse_scope"]
+
+from sqlglot.optimizer.qualify import qualify  # noqa: E402  (after the version check)
+
+__all__ += ["qualify"]

@@ -215,7 +215,7 @@ class PostgresConnection:
         :func:`sqltune.connectors.postgres.layout.measure_layout`."""
         return measure_layout(self, table, queries, ddl, order_by, timeout_s=timeout_s)
 
-    # -- running statements ---------------------------------------------------------------------------
+    # -- running statements (also the star designer's port, sqltune.design.ports.DesignConnection) ------
     def query(
         self, sql: str, params: Sequence[Any] | None = None, *, timeout: Timeout | None = None
     ) -> list[tuple[Any, ...]]:
