@@ -12,7 +12,7 @@ the ``nulls`` and ``joins`` modules.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import lru_cache
 
 from sqltune.core.predicates import conjuncts, disjuncts, own_nodes
@@ -43,9 +43,11 @@ FILTER_CLAUSES = frozenset({"where", "on"})
 
 
 #: Clause answers by node id, shared along each walked path: every node between a clause owner and the node
-#: asked about is in the same clause, so a chain of 10,000 ORs is walked once instead of once per term. The
-#: weak reference drops an entry with its node (and so before its id can be reused); lint never moves nodes.
-_CLAUSES: dict[int, tuple[weakref.ref[exp.Expression], str]] = {}
+#: asked about is in the same clause, so a chain of 10,000 ORs is walked once instead of once per term. An
+#: entry holds its node, so the id cannot be reused while it is cached (compiled sqlglot's nodes take no weak
+#: references); the cache is emptied when it passes :data:`_CLAUSES_KEPT` entries. Lint never moves nodes.
+_CLAUSES: dict[int, tuple[exp.Expression, str]] = {}
+_CLAUSES_KEPT = 200_000
 
 
 def clause_of(node: exp.Expression) -> str:
@@ -63,7 +65,7 @@ def clause_of(node: exp.Expression) -> str:
     child, parent = node, node.parent
     while True:
         cached = _CLAUSES.get(id(child))
-        if cached is not None and cached[0]() is child:
+        if cached is not None and cached[0] is child:
             answer = cached[1]
             break
         path.append(child)
@@ -77,16 +79,11 @@ def clause_of(node: exp.Expression) -> str:
             answer = child.arg_key
             break
         child, parent = parent, parent.parent
+    if len(_CLAUSES) + len(path) > _CLAUSES_KEPT:
+        _CLAUSES.clear()
     for visited in path:
-        _CLAUSES[id(visited)] = (weakref.ref(visited, _forgetter(id(visited))), answer)
+        _CLAUSES[id(visited)] = (visited, answer)
     return answer
-
-
-def _forgetter(key: int) -> Callable[[weakref.ref[exp.Expression]], None]:
-    def forget(_: weakref.ref[exp.Expression]) -> None:
-        _CLAUSES.pop(key, None)
-
-    return forget
 
 
 _USES: weakref.WeakKeyDictionary[QueryGraph, dict[int, ColumnUse]] = weakref.WeakKeyDictionary()
