@@ -33,8 +33,6 @@ select b from u
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from sqltune.core.sqlglot import ParseError, Token, TokenError, TokenType, exp, get_dialect, parse_one, tokenize
@@ -181,30 +179,47 @@ class _Text:
         return kept
 
 
-@cache
-def _generator(dialect: str | None) -> Callable[..., Any]:
-    """The dialect's generator class, printing the nodes listed in ``self.kept`` as the user's text."""
-    base: Any = get_dialect(dialect).generator_class
-
-    def sql(self: Any, expression: Any, key: str | None = None, comment: bool = True) -> str:
-        text: str | None = (
-            self.kept.get(id(expression)) if key is None and isinstance(expression, exp.Expression) else None
-        )
-        printed = str(base.sql(self, expression, key, comment))
-        if text is None:
-            return printed
-        # Keep the separators the parent expects around the child (" FROM x" prints a leading space).
-        stripped = printed.strip()
-        head = printed[: len(printed) - len(printed.lstrip())]
-        return head + text + printed[len(head) + len(stripped) :]
-
-    return type(f"Splicing{base.__name__}", (base,), {"sql": sql})
+#: Nodes whose generator adds the separator before them (" WHERE ...", " GROUP BY ..."): never placeholders.
+_CLAUSES = (
+    exp.Where, exp.Having, exp.Group, exp.Order, exp.Limit, exp.Offset, exp.From, exp.Join, exp.Qualify, exp.With,
+    exp.Fetch, exp.Lateral,
+)  # fmt: skip
 
 
 def _render(node: exp.Expression, dialect: str | None, kept: dict[int, str]) -> str:
-    generator = _generator(dialect)(dialect=get_dialect(dialect), comments=False, pretty=False)
-    generator.kept = kept
-    return str(generator.generate(node, copy=False))
+    """``node`` printed in ``dialect``, with each descendant listed in ``kept`` printed as the user's text.
+
+    The kept descendants stand in as placeholder names while the dialect's generator prints (compiled sqlglot
+    takes no subclass of its generator), then the user's text replaces each placeholder; the tree is restored.
+    """
+    if id(node) in kept:
+        return kept[id(node)]
+    generator = get_dialect(dialect)
+    swaps: list[tuple[exp.Expression, exp.Expression, str]] = []
+    clauses: list[tuple[str, str]] = []
+    stack = [node]
+    while stack:
+        for child in list(stack.pop().iter_expressions()):
+            text = kept.get(id(child))
+            if text is None:
+                stack.append(child)
+                continue
+            if isinstance(child, _CLAUSES):  # a clause prints its own separator: swap its printed text after
+                clauses.append((generator.generate(child, copy=True, comments=False, pretty=False).strip(), text))
+                continue
+            marker = exp.Var(this=f"sqltune_kept_{len(swaps)}_")
+            child.replace(marker)
+            swaps.append((marker, child, text))
+    try:
+        printed = str(generator.generate(node, copy=False, comments=False, pretty=False))
+    finally:
+        for marker, child, _ in swaps:
+            marker.replace(child)
+    for marker, _, text in reversed(swaps):  # the last placeholders first: _10_ before _1_ cannot clash anyway
+        printed = printed.replace(str(marker.this), text, 1)
+    for plain, text in clauses:
+        printed = printed.replace(plain, text, 1)
+    return printed
 
 
 def _gap(text: str, tokens: list[Token], index: int) -> str:
