@@ -16,7 +16,7 @@ import pytest
 from sqltune.core.budget import Overrun, run_each
 from sqltune.core.config import Config, ConfigError, config_from_mapping
 from sqltune.core.findings import Severity
-from sqltune.core.sqlglot import SUPPORTED_SQLGLOT
+from sqltune.core.sqlglot import SUPPORTED_SQLGLOT, sqlglot_compiled
 from sqltune.linter import engine
 from sqltune.linter.engine import lint_text
 from sqltune.rules.base import Rule, RuleMeta, StatementContext, Violation
@@ -55,7 +55,8 @@ def _long_sum(terms: int) -> str:
 
 
 def test_a_slow_parse_is_a_problem_naming_its_line_and_the_run_goes_on() -> None:
-    sql = f"SELECT * FROM a;\n{_long_sum(60_000)};\nSELECT * FROM b;\n"
+    # Long enough to take more than 0.2 s to parse with either parser (compiled sqlglot is ~10x faster).
+    sql = f"SELECT * FROM a;\n{_long_sum(600_000 if sqlglot_compiled() else 60_000)};\nSELECT * FROM b;\n"
     started = time.monotonic()
     report = lint_text(sql, Config(timeout=0.2), path="slow.sql")
     assert time.monotonic() - started < 10
@@ -146,9 +147,10 @@ def test_nesting_postgresql_accepts_is_linted(make: object, depth: int) -> None:
 
 
 def test_nesting_beyond_the_limit_is_reported_as_too_deep_not_a_syntax_error() -> None:
-    report = lint_text(_parens(3000) + ";\nSELECT * FROM t;", Config(dialect="postgres"), path="deep.sql")
+    # 30,000 levels: beyond what either parser takes (compiled sqlglot parses 10,000 levels, pure Python 2,000).
+    report = lint_text(_parens(30_000) + ";\nSELECT * FROM t;", Config(dialect="postgres"), path="deep.sql")
     assert [(p.line, p.message) for p in report.problems] == [
-        (1, "statement nested deeper than 500 levels (3000); skipped")
+        (1, "statement nested deeper than 500 levels (30000); skipped")
     ]
     assert [(f.code, f.span.line) for f in report.findings] == [("SQ001", 2)]
 
