@@ -114,3 +114,13 @@ def test_psql_decorated_json_and_gui_quoting_are_tolerated() -> None:
     )
     plan = parse_plan(quoted)
     assert [n.relation for n in plan] == [None, "my table"]
+
+
+def test_a_garbled_number_in_a_detail_line_names_the_file_and_line(tmp_path: Path) -> None:
+    # Found by the robustness harness: a NUL byte inside "Batches: 1)" raised a bare int() error.
+    path = tmp_path / "damaged.txt"
+    path.write_text(
+        "Hash Join  (cost=1.00..2.00 rows=1 width=4)\n  Buckets: 1024  Batches: 1)\x00 Memory Usage: 480kB\n"
+    )
+    with pytest.raises(PlanError, match=r"damaged\.txt: line 2 column 3: malformed detail line"):
+        load_plan(path)

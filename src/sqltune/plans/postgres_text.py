@@ -238,7 +238,16 @@ class _TextPlan:
             elif column <= self.root_column:
                 self.footer_line(content, number, column)
             else:
-                self.detail_line(content, number, column)
+                try:
+                    self.detail_line(content, number, column)
+                except PlanError:
+                    raise
+                except ValueError:  # a number that is not one, in a garbled or hand-edited detail line
+                    raise self.error(
+                        f"malformed detail line; expected numbers where EXPLAIN prints them: {content[:60]!r}",
+                        number,
+                        column + 1,
+                    ) from None
         for entry in self.stack:
             if entry.kind == "header" and not entry.children:
                 raise self.error(f"the plan ends before the '->' operator of {entry.label!r}", len(self.lines))
