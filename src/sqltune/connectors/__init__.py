@@ -15,6 +15,7 @@ server lives here, behind :func:`connect`:
 - :mod:`~sqltune.connectors.rows`: warehouse rows as workload records (shared by the two above);
 - :mod:`~sqltune.connectors.mysql`: the read-only MySQL/MariaDB connection (the digest table's workload);
 - :mod:`~sqltune.connectors.timeouts`: the spellings of a time limit, shared by the connectors;
+- :mod:`~sqltune.connectors.lifecycle`: the context-manager behaviour every connection shares;
 - :func:`connect`: a PostgreSQL connection, or a MySQL/MariaDB one for ``mysql://`` and ``mariadb://`` URLs,
   with the driver loaded only on the first call.
 

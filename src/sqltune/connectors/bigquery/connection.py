@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from types import TracebackType
 from typing import Any
 
 from google.api_core import exceptions as google_errors
@@ -27,6 +26,7 @@ from google.cloud import bigquery
 
 from sqltune.connectors.bigquery.jobs import read_workload
 from sqltune.connectors.errors import ConnectionError, QueryError, QueryTimeout
+from sqltune.connectors.lifecycle import Closing
 from sqltune.core.source import InputProblem
 from sqltune.workload.model import Execution
 
@@ -45,7 +45,7 @@ def check_read_only(sql: str) -> None:
         raise AssertionError(f"sqltune's BigQuery connector only reads; refusing to send: {sql[:60]!r}")
 
 
-class BigQueryConnection:
+class BigQueryConnection(Closing):
     """A connection opened by :func:`connect`; use it as a context manager, or call :meth:`close`."""
 
     def __init__(
@@ -58,14 +58,6 @@ class BigQueryConnection:
         self._owned = owned
         # The client retries transient errors for up to 10 minutes by default: no longer than the timeout here.
         self._retry = bigquery.DEFAULT_RETRY.with_deadline(timeout_s).with_timeout(timeout_s)
-
-    def __enter__(self) -> BigQueryConnection:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         if self._owned:

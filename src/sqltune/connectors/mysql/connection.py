@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -19,6 +18,7 @@ import pymysql
 import pymysql.cursors
 
 from sqltune.connectors.errors import ConnectionError, WorkloadUnavailable
+from sqltune.connectors.lifecycle import Closing
 from sqltune.connectors.mysql.digest import DIGEST_TABLE, ENABLE_HINT, digest_query, to_execution
 from sqltune.connectors.mysql.safety import check_read_only, session_settings, translate
 from sqltune.connectors.redact import redact_text
@@ -32,7 +32,7 @@ __all__ = ["SCHEMES", "MySQLConnection", "connect", "resolve_target"]
 SCHEMES = ("mysql", "mariadb")
 
 
-class MySQLConnection:
+class MySQLConnection(Closing):
     """A connection opened by :func:`connect`. Use it as a context manager, or call :meth:`close`."""
 
     def __init__(self, connection: Any, *, secrets: Sequence[str], display: str) -> None:
@@ -42,14 +42,6 @@ class MySQLConnection:
         self._version = ""
 
     # -- lifecycle ------------------------------------------------------------------------------------
-    def __enter__(self) -> MySQLConnection:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
-
     def close(self) -> None:
         if self._connection.open:
             self._connection.close()

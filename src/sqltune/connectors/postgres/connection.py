@@ -18,13 +18,13 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
-from types import TracebackType
 from typing import Any
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from sqltune.connectors.errors import ConnectionError, QueryError
+from sqltune.connectors.lifecycle import Closing
 from sqltune.connectors.postgres.catalog import load_schema, planner_settings, stats_reset
 from sqltune.connectors.postgres.explain import (
     ExplainResult,
@@ -58,7 +58,7 @@ __all__ = ["PostgresConnection", "connect", "resolve_target"]
 _URL_SCHEME = re.compile(r"^\s*(?P<scheme>[a-z][a-z0-9+.\-]*)://", re.IGNORECASE)
 
 
-class PostgresConnection:
+class PostgresConnection(Closing):
     """A connection opened by :func:`connect`. Use it as a context manager, or call :meth:`close`."""
 
     def __init__(
@@ -70,14 +70,6 @@ class PostgresConnection:
         self._display = display
 
     # -- lifecycle ------------------------------------------------------------------------------------
-    def __enter__(self) -> PostgresConnection:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
-
     def close(self) -> None:
         self._connection.close()
 

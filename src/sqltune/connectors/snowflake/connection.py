@@ -16,13 +16,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from types import TracebackType
 from typing import Any
 
 import snowflake.connector
 from snowflake.connector import errors as sf_errors
 
 from sqltune.connectors.errors import ConnectionError, QueryError
+from sqltune.connectors.lifecycle import Closing
 from sqltune.connectors.snowflake.catalog import clustering_information, load_schema
 from sqltune.connectors.snowflake.history import HISTORY_VIEW, SnowflakeStatement, query_history, read_workload
 from sqltune.connectors.snowflake.safety import (
@@ -45,7 +45,7 @@ __all__ = ["SnowflakeConnection", "connect"]
 _QUERY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 
 
-class SnowflakeConnection:
+class SnowflakeConnection(Closing):
     """A connection opened by :func:`connect`. Use it as a context manager, or call :meth:`close`.
 
     A connection sqltune opened is closed by :meth:`close`; one passed in with ``connection=`` belongs to
@@ -60,14 +60,6 @@ class SnowflakeConnection:
         self._owned = owned
 
     # -- lifecycle ------------------------------------------------------------------------------------
-    def __enter__(self) -> SnowflakeConnection:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
-
     def close(self) -> None:
         if self._owned and not self.closed:
             with self._errors():
