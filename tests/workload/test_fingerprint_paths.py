@@ -17,9 +17,10 @@ from hypothesis import strategies as st
 from sqltune.workload import fingerprint as fp
 
 # The number-and-parameter pattern as first written (look-behind first): the specification of the fast one.
+# Numbers are ASCII digits (a "٣" is no SQL number).
 SPEC_NUMBER_OR_PARAMETER = re.compile(
-    r"(?<![\w$.])(?:0x[0-9a-f]+|\d+\.?\d*(?:e[-+]?\d+)?|\.\d+(?:e[-+]?\d+)?)(?![\w$])"
-    r"|\$\d+|%\(\w+\)s|%s|(?<![?\w])\?(?![?|&\w-])"
+    r"(?<![\w$.])(?:0x[0-9a-f]+|[0-9]+\.?[0-9]*(?:e[-+]?[0-9]+)?|\.[0-9]+(?:e[-+]?[0-9]+)?)(?![\w$])"
+    r"|\$[0-9]+|%\(\w+\)s|%s|(?<![?\w])\?(?![?|&\w-])"
 )
 
 # literals() as first written: the specification of the fast pattern.
@@ -88,6 +89,18 @@ def test_normalize_equals_the_uncached_full_pass(text: str) -> None:
         expected = fp._finish.__wrapped__(fp._strip_full(text, backslashes))
         assert fp.normalize(text, backslashes) == expected
         assert fp.normalize(text, backslashes) == expected  # the second call answers from the cache
+
+
+@given(st.lists(any_text, max_size=8))
+@example(["SELECT 'a", "SELECT 'b'"])  # an unterminated string would swallow the next text
+@example(["SELECT E'a\\'b'", "SELECT 1"])  # a prefixed string
+@example(["SELECT 'x\x01\ny'", "SELECT \x02 1"])  # the separator's and the mark's characters
+@example(["SELECT 1?'a'", "SELECT 'a'1, ?'b'?, -'c'"])
+@example(["SELECT 'a'-- 'b'\n, 1 /* 'c' */", "SELECT '--', '/*', 2 /* unterminated"])
+@example(['SELECT "T1", 1', "SELECT 'x' -- c", "SELECT $a$ 1 $a$"])
+def test_normalize_many_equals_normalize_one_by_one(texts: list[str]) -> None:
+    for backslashes in (False, True):
+        assert fp.normalize_many(texts, backslashes) == [fp.normalize(text, backslashes) for text in texts]
 
 
 @given(any_text)

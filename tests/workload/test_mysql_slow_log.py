@@ -16,7 +16,7 @@ import pytest
 
 from sqltune.core.source import InputProblem
 from sqltune.workload import Execution, Workload
-from sqltune.workload.sources import mysql_slow_log
+from sqltune.workload.sources import mysql_slow_log, one_by_one
 
 LOGS = Path(__file__).resolve().parents[2] / "fixtures" / "workloads" / "logs"
 MARIADB = LOGS / "mariadb" / "slow.log"
@@ -25,7 +25,7 @@ _LEADING_COMMENT = re.compile(r"^\s*/\*.*?\*/\s*", re.DOTALL)
 
 
 def records(path: Path, **options: object) -> list[Execution | InputProblem]:
-    return list(mysql_slow_log.read(path, "mysql-slow-log", **options))
+    return list(one_by_one(mysql_slow_log.read(path, "mysql-slow-log", **options)))
 
 
 def executions(path: Path) -> list[Execution]:
@@ -106,7 +106,7 @@ def test_time_window_and_progress() -> None:
     assert [e.sql[:20] for e in records(MYSQL8, since=start)] == ["SELECT status, count"]  # type: ignore[union-attr]
     assert len(records(MYSQL8, until=start)) == 2
     seen: list[int] = []
-    executions_read = sum(1 for _ in mysql_slow_log.read(MARIADB, "mysql-slow-log", progress=seen.append))
+    executions_read = sum(1 for _ in one_by_one(mysql_slow_log.read(MARIADB, "mysql-slow-log", progress=seen.append)))
     assert executions_read == 430 and seen and seen[-1] == MARIADB.stat().st_size
 
 

@@ -15,7 +15,7 @@ import pytest
 from sqltune.connectors.postgres import connect
 from sqltune.core.source import InputProblem
 from sqltune.workload import Execution, Workload
-from sqltune.workload.sources import postgres_log
+from sqltune.workload.sources import one_by_one, postgres_log
 
 pytestmark = pytest.mark.postgres
 
@@ -63,7 +63,7 @@ def test_pg_stat_statements_and_log_of_17_and_later(server18: dict[str, Any]) ->
         assert time.monotonic() < deadline, "the logging collector did not write the sentinel"
         time.sleep(0.1)
     for name in ("postgresql.log", "postgresql.csv", "postgresql.json"):
-        records = list(postgres_log.read(logs / name))
+        records = list(one_by_one(postgres_log.read(logs / name)))
         assert [r for r in records if isinstance(r, InputProblem)] == []
         ours = [r.sql for r in records if isinstance(r, Execution) and "FROM items" in r.sql]
         assert ours == [f"SELECT name FROM items WHERE id = '{key}'" for key in (1, 2, 3)], name

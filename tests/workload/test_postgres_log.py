@@ -20,7 +20,7 @@ from sqltune.core.parsing import parse_source
 from sqltune.core.source import InputProblem, Source
 from sqltune.workload import Execution, Workload
 from sqltune.workload.fingerprint import normalize
-from sqltune.workload.sources import FORMATS, postgres_log
+from sqltune.workload.sources import FORMATS, one_by_one, postgres_log
 
 ROOT = Path(__file__).resolve().parents[2]
 CAPTURE = ROOT / "fixtures" / "workloads" / "logs" / "postgres"
@@ -35,7 +35,7 @@ PREFIX = "%m [%p] %q%u@%d %Q "
 
 def records(path: Path, **options: object) -> tuple[list[Execution], list[InputProblem]]:
     executions, problems = [], []
-    for record in postgres_log.read(path, "postgres-log", **options):
+    for record in one_by_one(postgres_log.read(path, "postgres-log", **options)):
         (problems if isinstance(record, InputProblem) else executions).append(record)
     return executions, problems
 

@@ -17,7 +17,7 @@ import pytest
 from sqltune.connectors.postgres import connect
 from sqltune.core.source import InputProblem
 from sqltune.workload import Execution, Workload
-from sqltune.workload.sources import postgres_log
+from sqltune.workload.sources import one_by_one, postgres_log
 
 from .conftest import PREFIX, LoggedDatabase
 
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.postgres
 
 def executions(path: Path, database: str, **options: object) -> list[Execution]:
     found = []
-    for record in postgres_log.read(path, "postgres-log", **options):
+    for record in one_by_one(postgres_log.read(path, "postgres-log", **options)):
         assert not isinstance(record, InputProblem), record
         if record.database == database:
             found.append(record)
@@ -77,7 +77,7 @@ def test_prefix_detection_falls_back_to_the_time(logged_database: LoggedDatabase
     run_workload(logged_database.dsn, marker)
     logged_database.flush()
     explicit = [e for e in executions(logged_database.logs["stderr"], logged_database.name, log_line_prefix=PREFIX)]
-    detected = [e for e in postgres_log.read(logged_database.logs["stderr"]) if isinstance(e, Execution)]
+    detected = [e for e in one_by_one(postgres_log.read(logged_database.logs["stderr"])) if isinstance(e, Execution)]
     ours = [e for e in detected if marker in e.sql]
     assert [e.sql for e in ours] == [e.sql for e in explicit if marker in e.sql]
     assert all(e.at is not None for e in ours)

@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqltune.core.source import InputProblem, read_json
-from sqltune.workload.fingerprint import backslash_escapes, fingerprint_normalized, normalize
+from sqltune.workload.batch import ExecutionBatch, fold
+from sqltune.workload.fingerprint import backslash_escapes, fingerprint_normalized, normalize, normalize_many
 from sqltune.workload.model import BUCKET_SECONDS, SAMPLES, WORKLOAD_FORMAT, Execution, Template, kind_of
 from sqltune.workload.sources import read, sniff
 
@@ -81,14 +82,44 @@ class Workload:
         template._observe(execution, self.bucket_seconds, self.sample_limit)
         return template
 
-    def extend(self, executions: Iterable[Execution | InputProblem]) -> Workload:
-        """Add every execution; an :class:`InputProblem` (a corrupt entry) is kept in :attr:`problems`."""
+    def add_batch(self, batch: ExecutionBatch) -> None:
+        """Fold a batch of executions (the large log readers' records; see :mod:`sqltune.workload.batch`):
+        normalised in bulk, aggregated per template with numpy; the same result as :meth:`add` one by one."""
+        if not len(batch):
+            return
+        keys = normalize_many(batch.sql, self._backslashes)
+        slots: dict[str, int] = {}
+        groups = [slots.setdefault(key, len(slots)) for key in keys]
+        templates: list[Template] = []
+        by_text = self._by_text
+        firsts: dict[int, int] | None = None
+        for key, slot in slots.items():
+            template = by_text.get(key)
+            if template is None:
+                if firsts is None:
+                    firsts = {}
+                    for position, group in enumerate(groups):
+                        firsts.setdefault(group, position)
+                first = firsts[slot]
+                template = Template(
+                    fingerprint_normalized(key), key, batch.sql[first], kind_of(key), location=batch.location(first)
+                )
+                by_text[key] = template
+                self._usage.clear()
+            templates.append(template)
+        fold(batch, groups, templates, self.bucket_seconds, self.sample_limit)
+
+    def extend(self, records: Iterable[Execution | ExecutionBatch | InputProblem]) -> Workload:
+        """Add every execution and batch; an :class:`InputProblem` (a corrupt entry) is kept in
+        :attr:`problems`."""
         add, problems = self.add, self.problems
-        for item in executions:
-            if isinstance(item, InputProblem):
-                problems.append(item)
-            else:
+        for item in records:
+            if isinstance(item, Execution):
                 add(item)
+            elif isinstance(item, ExecutionBatch):
+                self.add_batch(item)
+            else:
+                problems.append(item)
         return self
 
     def merge(self, other: Workload) -> Workload:

@@ -1,9 +1,11 @@
 """Where workloads come from: one reader per file format, and the sniffing that picks it.
 
-A reader is a generator ``read(path, **options)`` of :class:`~sqltune.workload.model.Execution` records and,
-for entries it cannot read, :class:`~sqltune.core.source.InputProblem` records naming the file and line (the
-rest of the file still loads). Readers stream: memory stays flat however long the log is. A reader reports
-progress in bytes through ``options["progress"]`` when given (the CLI draws a bar from it).
+A reader is a generator ``read(path, **options)`` of :class:`~sqltune.workload.model.Execution` records (the large
+log readers yield :class:`~sqltune.workload.batch.ExecutionBatch` records, many executions column by column;
+:func:`one_by_one` turns them into executions) and, for entries it cannot read,
+:class:`~sqltune.core.source.InputProblem` records naming the file and line (the rest of the file still loads).
+Readers stream: memory stays flat however long the log is. A reader reports progress in bytes through
+``options["progress"]`` when given (the CLI draws a bar from it).
 
 Sources that need a live database (``pg_stat_statements``, MariaDB's digest table, Snowflake and BigQuery
 history) are read by the connection objects in :mod:`sqltune.connectors`, which produce the same records (see
@@ -15,18 +17,19 @@ Formats (:data:`FORMATS`), in the order they are sniffed:
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 from sqltune.core.source import InputProblem
+from sqltune.workload.batch import ExecutionBatch
 from sqltune.workload.model import Execution
 
-__all__ = ["FORMATS", "Reader", "UnknownFormat", "read", "sniff"]
+__all__ = ["FORMATS", "Reader", "UnknownFormat", "one_by_one", "read", "sniff"]
 
-Record = Execution | InputProblem
+Record = Execution | ExecutionBatch | InputProblem
 Reader = Callable[..., Iterator[Record]]
 
 
@@ -86,3 +89,12 @@ def read(path: str | os.PathLike[str], format: str | None = None, **options: Any
         raise UnknownFormat(f"unknown workload format {name!r}; expected one of: {', '.join(FORMATS)}")
     reader: Reader = fmt.load().read
     return reader(Path(path), name, **options)
+
+
+def one_by_one(records: Iterable[Record]) -> Iterator[Execution | InputProblem]:
+    """``records`` with every batch given as its executions, one by one, in order."""
+    for record in records:
+        if isinstance(record, ExecutionBatch):
+            yield from record.executions()
+        else:
+            yield record

@@ -50,11 +50,11 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from sqltune.core.source import SQL_SUFFIXES, InputProblem
-from sqltune.workload.model import Execution
+from sqltune.workload.batch import ExecutionBatch
 
 __all__ = ["COMMON_PREFIXES", "FIELDS", "prefix_pattern", "read", "sniff"]
 
-Record = Execution | InputProblem
+Record = ExecutionBatch | InputProblem
 
 #: Prefixes tried on the head of a stderr log when no ``log_line_prefix`` is given, most specific first.
 COMMON_PREFIXES = (
@@ -197,7 +197,8 @@ _OFFSET = re.compile(r"([+-])(\d\d):?(\d\d)?")
 
 
 class _Clock:
-    """Log timestamps as tz-aware datetimes, parsed once per second of log (then only the fraction)."""
+    """Log timestamps as seconds since the epoch and the zone they were written in, parsed once per second of
+    log (then only the fraction)."""
 
     def __init__(self, path: str, default: tzinfo | str | None) -> None:
         self.path = path
@@ -210,7 +211,8 @@ class _Clock:
                 raise ValueError(f"unknown time zone {default!r}") from None
         self.default = default
         self._second = self._zone = ""
-        self._base = datetime.min
+        self._base = 0.0
+        self.tz: tzinfo = UTC
         self.problems: list[InputProblem] = []
         self._unknown: set[str] = set()
 
@@ -237,8 +239,9 @@ class _Clock:
             )
         return UTC
 
-    def __call__(self, stamp: str, line: int) -> datetime:
-        """``2024-05-01 10:00:00.123 UTC`` (any fraction, an abbreviation or ``+03`` or none) as a datetime."""
+    def __call__(self, stamp: str, line: int) -> float:
+        """``2024-05-01 10:00:00.123 UTC`` (any fraction, an abbreviation or ``+03`` or none) as seconds since
+        the epoch; :attr:`tz` is then the zone it was written in."""
         second = stamp[:19]
         if stamp[19:20] == ".":
             space = stamp.find(" ", 20)
@@ -250,19 +253,23 @@ class _Clock:
             micro, zone = 0, stamp[20:]
         if second != self._second or zone != self._zone:
             moment = datetime.fromisoformat(second)  # ValueError for a corrupt stamp
-            self._base = moment.replace(tzinfo=self.zone(zone, line) if zone else self.default or UTC)
+            self.tz = self.zone(zone, line) if zone else self.default or UTC
+            self._base = moment.replace(tzinfo=self.tz).timestamp()
             self._second, self._zone = second, zone
-        return self._base.replace(microsecond=micro) if micro else self._base
+        return self._base + micro / 1e6 if micro else self._base
 
 
-def _epoch(value: str) -> datetime:
-    return datetime.fromtimestamp(float(value), UTC)
+def _epoch(value: str) -> float:
+    moment = float(value)
+    datetime.fromtimestamp(moment, UTC)  # OverflowError/ValueError for a number no date has
+    return moment
 
 
 # -- from messages to executions ------------------------------------------------------------------------
 _PARAMETER = re.compile(r"\$(\d+) = (?:'((?:[^']|'')*)'|NULL)(?:, |$)")
 _SUBSTITUTE = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\$(\d+)(?!\d)")
 _PENDING_LIMIT = 4096  # backends with a logged statement waiting for its duration line
+_BATCH_ROWS = 16384  # executions per batch handed over (see sqltune.workload.batch)
 
 
 def _bind(sql: str, detail: str) -> str | None:
@@ -292,32 +299,50 @@ def _bind(sql: str, detail: str) -> str | None:
 
 
 class _Assembler:
-    """Turns entries into executions (appended to :attr:`out`): durations joined to their statements,
-    parameters bound, the time window applied."""
+    """Turns entries into executions, appended to the current :class:`ExecutionBatch` (handed over through
+    :attr:`out` with the problems): durations joined to their statements, parameters bound, the time window
+    applied."""
 
     def __init__(self, path: str, since: datetime | None, until: datetime | None) -> None:
         self.path = path
-        self.since, self.until = since, until
+        self.low = since.timestamp() if since is not None else None
+        self.high = until.timestamp() if until is not None else None
         self.out: list[Record] = []
-        self.emit: Callable[[Execution], None] = self.out.append if since is None and until is None else self._window
-        self.pending: dict[str | None, Execution] = {}
-        self._ids: dict[str, tuple[tuple[str, str], ...]] = {}
+        self.batch = ExecutionBatch(path)
+        # backend -> a statement waiting for its duration: (sql, at, tz, line, queryid, database, user)
+        self.pending: dict[str | None, tuple[str, float | None, tzinfo, int, str | None, str | None, str | None]] = {}
 
-    def _window(self, execution: Execution) -> None:
-        at = execution.at
-        if at is None or ((self.since is None or at >= self.since) and (self.until is None or at < self.until)):
-            self.out.append(execution)
+    def emit(
+        self,
+        sql: str,
+        duration: float | None,
+        at: float | None,
+        tz: tzinfo,
+        line: int,
+        queryid: str | None,
+        database: str | None,
+        user: str | None,
+    ) -> None:
+        if at is not None and ((self.low is not None and at < self.low) or (self.high is not None and at >= self.high)):
+            return
+        batch = self.batch
+        if batch.tz is not tz and at is not None:
+            if batch.sql:
+                self.take()
+                batch = self.batch
+            batch.tz = tz
+        batch.append(sql, duration, at, line, None, queryid if queryid and queryid != "0" else None, database, user)
+        if len(batch.sql) >= _BATCH_ROWS:
+            self.take()
+
+    def take(self) -> None:
+        """Hand the current batch over (to :attr:`out`) and start a new one."""
+        if self.batch.sql:
+            self.out.append(self.batch)
+            self.batch = ExecutionBatch(self.path, self.batch.tz)
 
     def problem(self, line: int, message: str) -> None:
         self.out.append(InputProblem(self.path, message, line, 1))
-
-    def _ids_of(self, queryid: str | None) -> tuple[tuple[str, str], ...]:
-        if not queryid or queryid == "0":
-            return ()
-        ids = self._ids.get(queryid)
-        if ids is None:
-            ids = self._ids[queryid] = (("queryid", queryid),)
-        return ids
 
     def _extended(self, text: str, detail: str | None, line: int) -> str | None:
         """The SQL of ``execute <name>: SQL`` (``text`` starts at the name) with its parameters bound."""
@@ -341,7 +366,8 @@ class _Assembler:
         message: str,
         detail: str | None,
         key: str | None,
-        at: datetime | None,
+        at: float | None,
+        tz: tzinfo,
         user: str | None,
         database: str | None,
         queryid: str | None,
@@ -361,11 +387,9 @@ class _Assembler:
             elif message.startswith("  execute ", end + 3):
                 sql = self._extended(message[end + 13 :], detail, line)
             elif end + 3 == len(message):  # a plain duration: the statement was logged before it
-                waiting = self.pending.get(key)
-                if waiting is not None and waiting.duration_ms is None:
-                    del self.pending[key]
-                    waiting.duration_ms = duration
-                    self.emit(waiting)
+                waiting = self.pending.pop(key, None)
+                if waiting is not None:
+                    self.emit(waiting[0], duration, *waiting[1:])
                 return
             else:  # parse / bind phases, auto_explain plans: see the module documentation
                 return
@@ -381,27 +405,20 @@ class _Assembler:
         if pending:
             waiting = pending.pop(key, None)
             if waiting is not None:
-                self.emit(waiting)
-        execution = Execution(
-            sql,
-            duration_ms=duration,
-            at=at,
-            ids=self._ids_of(queryid),
-            location=f"{self.path}:{line}",
-            database=database or None,
-            user=user or None,
-        )
+                self.emit(waiting[0], None, *waiting[1:])
         if duration is not None:
-            self.emit(execution)
+            self.emit(sql, duration, at, tz, line, queryid, database or None, user or None)
             return
         if len(pending) >= _PENDING_LIMIT:  # the oldest backend's statement never got a duration
-            self.emit(pending.pop(next(iter(pending))))
-        pending[key] = execution
+            oldest = pending.pop(next(iter(pending)))
+            self.emit(oldest[0], None, *oldest[1:])
+        pending[key] = (sql, at, tz, line, queryid, database or None, user or None)
 
     def finish(self) -> None:
         for waiting in self.pending.values():
-            self.emit(waiting)
+            self.emit(waiting[0], None, *waiting[1:])
         self.pending.clear()
+        self.take()
 
 
 # -- the readers ----------------------------------------------------------------------------------------
@@ -506,9 +523,15 @@ def _stderr(
 
     def finish(entry: tuple[str | None, ...], line: int, detail: str | None) -> None:
         stamp, epoch, pid, session, user, database, queryid, _, message = entry
+        at: float | None
+        tz: tzinfo
         try:
-            at = _epoch(epoch) if epoch else clock(stamp, line) if stamp else None
-        except (ValueError, OverflowError):
+            if epoch:
+                at, tz = _epoch(epoch), UTC
+            else:
+                at = clock(stamp, line) if stamp else None
+                tz = clock.tz
+        except (ValueError, OverflowError, OSError):
             problem(line, "expected a timestamp at the start of the line")
             return
         if clock.problems:
@@ -519,7 +542,7 @@ def _stderr(
             message = message.replace("\n\t", "\n")
         if detail is not None and "\n\t" in detail:
             detail = detail.replace("\n\t", "\n")
-        feed(message, detail, pid or session, at, user, database, queryid, line)
+        feed(message, detail, pid or session, at, tz, user, database, queryid, line)
 
     line = 1  # the line number at ``counted`` in the current block
     with open(path, "rb") as handle:
@@ -566,6 +589,7 @@ def _stderr(
                     finish(current, current_line, detail)
                     current = None
                 out.append(cut_problem)
+            assembler.take()
             if out:
                 yield from out
                 out.clear()
@@ -628,6 +652,7 @@ def _csvlog(path: Path, assembler: _Assembler, clock: _Clock, progress: Any) -> 
                         row[_CSV_DETAIL] or None,
                         row[_CSV_PID] or row[_CSV_SESSION],
                         at,
+                        clock.tz,
                         row[_CSV_USER],
                         row[_CSV_DB],
                         row[_CSV_QUERY_ID] if columns > _CSV_QUERY_ID else None,
@@ -636,9 +661,9 @@ def _csvlog(path: Path, assembler: _Assembler, clock: _Clock, progress: Any) -> 
             if out:
                 yield from out
                 out.clear()
-                if progress is not None and end >= report_at:
-                    progress(handle.position)
-                    report_at = end + _PROGRESS_LINES
+            if progress is not None and end >= report_at:
+                progress(handle.position)
+                report_at = end + _PROGRESS_LINES
         assembler.finish()
         yield from out
         out.clear()
@@ -676,9 +701,9 @@ def _jsonlog(path: Path, assembler: _Assembler, clock: _Clock, progress: Any) ->
             if out:
                 yield from out
                 out.clear()
-                if progress is not None and number >= report_at:
-                    progress(handle.tell())
-                    report_at = number + _PROGRESS_LINES
+            if progress is not None and number >= report_at:
+                progress(handle.tell())
+                report_at = number + _PROGRESS_LINES
         assembler.finish()
         yield from out
         out.clear()
@@ -709,6 +734,7 @@ def _json_entry(raw: bytes, number: int, assembler: _Assembler, clock: _Clock) -
         record.get("detail"),
         str(pid) if pid is not None else record.get("session_id"),
         at,
+        clock.tz,
         record.get("user"),
         record.get("dbname"),
         str(queryid) if queryid is not None else None,
