@@ -34,13 +34,17 @@ meet a regular expression, and only statement lines are decoded.
 
 from __future__ import annotations
 
+import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
+
+import numpy as np
 
 from sqltune.core.source import InputProblem
+from sqltune.workload.batch import ExecutionBatch
 from sqltune.workload.model import Execution
 
 __all__ = ["read", "sniff"]
@@ -54,15 +58,173 @@ _ENTRY_START = (b"# Time:", b"# User@Host:")
 _BANNER = (b"Tcp port:", b"TCP Port:", b"Time")
 _BANNER_FIRST = frozenset(b"T/m")  # first bytes of banner lines (Tcp, Time, /usr/sbin/..., mysqld)
 _SET_LINES = (b"SET timestamp=", b"SET last_insert_id=", b"SET insert_id=")
-_PROGRESS_EVERY = 4096
 
 
 def sniff(name: str, path: Path, head: str) -> bool:
     return path.is_file() and _SNIFF.search(head) is not None
 
 
-def read(path: Path, name: str, **options: Any) -> Iterator[Execution | InputProblem]:
-    return _read(path, options.get("progress"), options.get("since"), options.get("until"))
+def read(path: Path, name: str, **options: Any) -> Iterator[ExecutionBatch | InputProblem]:
+    """The executions of one slow log, block by block: a block whose entries all have the regular shape
+    (:data:`_ENTRY`) is read by one ``findall`` into an :class:`ExecutionBatch` (:func:`_columns`); any other
+    block line by line (:func:`_lines`), with the same result."""
+    since, until = options.get("since"), options.get("until")
+    progress: Callable[[int], None] | None = options.get("progress")
+    low = since.timestamp() if since is not None else None
+    high = until.timestamp() if until is not None else None
+    where = str(path)
+    number, use_db = 1, None  # the line a block starts at; the last "use" line's database
+    with open(path, "rb") as handle:
+        for block, final in _blocks(handle):
+            read = _columns(block, where, number, use_db, low, high)
+            if read is not None:
+                batch, use_db = read
+                if len(batch):
+                    yield batch
+            else:
+                lines = _lines(io.BytesIO(block), where, number, use_db, low, high, final)
+                use_db = yield from _batched(lines, where)
+            number += block.count(b"\n")
+            if progress is not None:
+                progress(handle.tell())
+
+
+_CHUNK = 1 << 22  # bytes read at a time
+
+
+def _blocks(handle: BinaryIO) -> Iterator[tuple[bytes, bool]]:
+    """The file in blocks of whole entries (each but the last ends where an entry starts: before its
+    ``# Time:`` or ``# User@Host:`` line), and whether the block is the last."""
+    rest = b""
+    while True:
+        data = handle.read(_CHUNK)
+        if not data:
+            if rest:
+                yield rest, True
+            return
+        data = rest + data if rest else data
+        cut = data.rfind(b"\n# User@Host:")
+        if cut > 0:
+            previous = data.rfind(b"\n", 0, cut)
+            if data.startswith(b"# Time:", previous + 1):
+                cut = previous
+        if cut <= 0:  # no entry starts in it after the first: read on
+            rest = data
+            continue
+        yield data[: cut + 1], False
+        rest = data[cut + 1 :]
+
+
+# A regular entry, whole: MySQL 5.7/8 and MariaDB headers ("# Time:" only when MariaDB's second changed;
+# "# Thread_id: … Schema:" and further "#" lines from MariaDB or log_slow_verbosity), an optional "use" line,
+# "SET timestamp=", and the statement: lines not starting with "#", up to one ending with ";" that is followed
+# by the next entry or the end. Anything else is a line of "junk" (a banner, an administrator command, ...):
+# then the block is read line by line.
+_ENTRY = re.compile(
+    rb"(?:# Time: [^\n]*\n)?"
+    rb"# User@Host:(?P<user>[^\[\n]*)\[[^\n]*\n"
+    rb"(?P<thread># Thread_id: [^\n]*\n)?"
+    rb"# Query_time: *(?P<seconds>[0-9]+\.[0-9]+) +Lock_time: *[0-9.]+ +Rows_sent: *(?P<rows>[0-9]+)[^\n]*\n"
+    rb"(?:# (?!Time:|User@Host:|Query_time:|administrator command:)[^\n]*\n)*"
+    rb"(?:use (?P<use>[^\n]*)\n)?"
+    rb"SET timestamp=(?P<epoch>[0-9]+);\n"
+    rb"(?P<sql>(?:[^#\n][^\n]*\n)*?[^#\n][^\n]*;)\n(?=# Time: |# User@Host:|\Z)"
+    rb"|(?P<junk>[^\n]*\n)",
+)
+_STATEMENT_START = np.frombuffer(b"SET timestamp=", dtype=np.uint8)
+
+
+def _columns(
+    block: bytes, where: str, number: int, use_db: str | None, low: float | None, high: float | None
+) -> tuple[ExecutionBatch, str | None] | None:
+    """A block whose entries are all regular (:data:`_ENTRY`) as one batch, and the last "use" database; None
+    when it holds anything else but the server's banner. One ``findall``, ``zip`` into columns, line numbers
+    from numpy: no Python step per line."""
+    rows = _ENTRY.findall(block)
+    if not rows:
+        return None
+    columns: list[Sequence[bytes]] = list(zip(*rows, strict=True))
+    junk = columns.pop()
+    if any(junk):
+        if any(line and not _is_banner(line) for line in junk):
+            return None
+        kept = [index for index, line in enumerate(junk) if not line]
+        columns = [[column[index] for index in kept] for column in columns]
+    users, threads, seconds, sent, uses, epochs, sqls = columns
+    count = len(sqls)
+    # The statement starts on the line after "SET timestamp=": its line number, as the line-by-line reader
+    # gives it. (The check that there are as many such lines as entries keeps a statement line that starts
+    # with "SET timestamp=" from shifting them.)
+    raw = np.frombuffer(block, dtype=np.uint8)
+    starts = np.concatenate(([0], np.flatnonzero(raw[:-1] == 10) + 1))
+    width = len(_STATEMENT_START)
+    candidates = starts[starts + width <= len(raw)]
+    matches = np.all(raw[candidates[:, None] + np.arange(width)] == _STATEMENT_START, axis=1)
+    statement_lines = np.flatnonzero(np.isin(starts, candidates[matches])) + number + 1
+    if len(statement_lines) != count:
+        return None
+    batch = ExecutionBatch(where)
+    if not count:
+        return batch, use_db
+    databases: list[str | None]
+    if any(threads) or any(uses):
+        databases = []
+        for thread, use in zip(threads, uses, strict=True):
+            if use:
+                use_db = use.strip().rstrip(b";").strip(b"`").decode("utf-8", "replace")
+            if thread:
+                found = _SCHEMA.search(thread)
+                value = found.group(1) if found else b""
+                schema = "" if value.endswith(b":") else value.decode("utf-8", "replace")
+                databases.append(schema or None)
+            else:
+                databases.append(use_db or None)
+    else:
+        databases = [use_db or None] * count
+    at: list[float | None] = [float(epoch) for epoch in epochs]
+    texts = b"\0".join(sqls).decode("utf-8", "replace").split("\0")
+    if len(texts) != count:
+        texts = [sql.decode("utf-8", "replace") for sql in sqls]
+    names: list[str | None] = [user.strip().decode("utf-8", "replace") for user in users]
+    batch.sql = [text[:-1].strip() for text in texts]  # without the ";", as the line reader gives it
+    batch.duration_ms = [round(float(value) * 1000.0, 6) for value in seconds]
+    batch.at = at
+    batch.line = statement_lines.tolist()
+    batch.rows = [int(value) for value in sent]
+    batch.queryid = [None] * count
+    batch.database = databases
+    batch.user = names
+    if low is not None or high is not None:
+        keep = [
+            index
+            for index, moment in enumerate(at)
+            if moment is not None and (low is None or moment >= low) and (high is None or moment < high)
+        ]
+        for column in ("sql", "duration_ms", "at", "line", "rows", "queryid", "database", "user"):
+            values = getattr(batch, column)
+            setattr(batch, column, [values[index] for index in keep])
+    return batch, use_db
+
+
+def _batched(
+    records: Generator[Execution | InputProblem, None, str | None], where: str
+) -> Generator[ExecutionBatch | InputProblem, None, str | None]:
+    """The line-by-line reader's executions as one batch per block (problems as they come); its return
+    value (the last "use" database) passed on."""
+    batch = ExecutionBatch(where)
+    while True:
+        try:
+            record = next(records)
+        except StopIteration as stop:
+            if len(batch):
+                yield batch
+            return stop.value  # type: ignore[no-any-return]
+        if isinstance(record, InputProblem):
+            yield record
+            continue
+        line = int(record.location.rsplit(":", 1)[1])
+        at = record.at.timestamp() if record.at is not None else None
+        batch.append(record.sql, record.duration_ms, at, line, record.rows, None, record.database, record.user)
 
 
 def _is_banner(line: bytes) -> bool:
@@ -100,15 +262,19 @@ def _ends(statement: list[bytes]) -> bool:
     return last.endswith(b";\n") or last.rstrip().endswith(b";")
 
 
-def _read(
-    path: Path,
-    progress: Callable[[int], None] | None,
-    since: datetime | None,
-    until: datetime | None,
-) -> Iterator[Execution | InputProblem]:
+def _lines(
+    handle: Iterable[bytes],
+    name: str,
+    first_number: int,
+    use_db: str | None,
+    low: float | None,
+    high: float | None,
+    final: bool,
+) -> Generator[Execution | InputProblem, None, str | None]:
+    """Line by line: the entries of ``handle`` (a block of whole entries starting at line ``first_number``;
+    ``final``: the file's last), returning the last "use" database for the next block."""
     # One function with the entry's fields in local variables: this loop runs for every line of logs of
     # millions of entries, and locals are what CPython reads fastest.
-    name = str(path)
     in_entry = False  # between an entry's first header line and its statement's end
     entry_line = 0
     duration: float | None = None
@@ -120,12 +286,9 @@ def _read(
     skip = False  # an administrator command, or a header that did not read: the entry yields nothing
     statement: list[bytes] = []
     statement_line = 0
-    use_db: str | None = None  # the last "use" line: MySQL writes one only when the database changes
+    # use_db: the last "use" line's database (MySQL writes one only when the database changes)
     stray = False  # inside a run of text outside any entry (reported once per run)
-    entries = 0
     last_epoch, last_at = -1, None  # consecutive entries mostly share the second
-    low = since.timestamp() if since is not None else None
-    high = until.timestamp() if until is not None else None
     problems: list[InputProblem] = []
 
     def finish() -> Execution | None:
@@ -163,128 +326,136 @@ def _read(
             user=user,
         )
 
-    with open(path, "rb") as handle:
-        number = 0
-        for number, line in enumerate(handle, 1):
-            first = line[0]
-            if first == 35:  # "#"
-                new_entry = not in_entry
-                if statement:
-                    if _ends(statement):
-                        record = finish()
-                        if record is not None:
-                            yield record
-                    elif not line.startswith(_ENTRY_START):
-                        statement.append(line)  # a "#" comment inside a multi-line statement
-                        continue
-                    else:
-                        problems.append(
-                            InputProblem(
-                                name,
-                                f"statement starting at line {statement_line} ends without ';' before the next "
-                                "entry (truncated?); entry skipped",
-                                number - 1,
-                                1,
-                            )
-                        )
-                    statement = []
-                    new_entry = True
-                    entries += 1
-                    if progress is not None and entries % _PROGRESS_EVERY == 0:
-                        progress(handle.tell())
-                elif (
-                    in_entry
-                    and line.startswith(_ENTRY_START)
-                    and (duration is not None or skip or user is not None or (line[2] == 84 and time_line))
-                ):
-                    # MariaDB writes "# Time:" and then "# User@Host:" for one entry; any other order, or a
-                    # second one, starts the next entry (the last one had no statement: an administrator
-                    # command, or a problem).
-                    finish()
-                    new_entry = True
-                if new_entry:
-                    in_entry, stray, entry_line, skip = True, False, number, False
-                    duration = rows = epoch = None
-                    user = schema = None
-                    time_line = None
-                third = line[2] if len(line) > 2 else 0
-                if third == 85 and line.startswith(b"# User@Host:"):  # "U"
-                    bracket = line.find(b"[", 12)
-                    user = line[12 : bracket if bracket > 0 else None].strip().decode("utf-8", "replace")
-                elif third == 81 and line.startswith(b"# Query_time:"):  # "Q"
-                    match = _QUERY_TIME.match(line)
-                    if match is None:
-                        message = (
-                            "expected '# Query_time: SECONDS  Lock_time: SECONDS  Rows_sent: N  Rows_examined: N'; "
-                            "entry skipped"
-                        )
-                        problems.append(InputProblem(name, message, number, 1))
-                        skip = True  # read the rest of the entry, yield nothing for it
-                    else:
-                        duration = round(float(match.group(1)) * 1000.0, 6)
-                        rows = int(match.group(2))
-                elif third == 84:  # "T"
-                    if line.startswith(b"# Thread_id:"):
-                        found = _SCHEMA.search(line)
-                        value = found.group(1) if found else b""
-                        # "Schema:   QC_hit: No" is no database (not the last "use" one)
-                        schema = "" if value.endswith(b":") else value.decode("utf-8", "replace")
-                    elif line.startswith(b"# Time:"):
-                        time_line = line
-                elif third == 97 and line.startswith(b"# administrator command:"):  # "a"
-                    skip = True
-                if problems:
-                    yield from problems
-                    problems.clear()
-                continue
+    number = first_number - 1
+    for number, line in enumerate(handle, first_number):
+        first = line[0]
+        if first == 35:  # "#"
+            new_entry = not in_entry
             if statement:
-                if (first in _BANNER_FIRST or b", Version: " in line) and _is_banner(line) and _ends(statement):
-                    continue  # the banner between two entries (log flushed, server restarted)
-                statement.append(line)
-                continue
-            if not in_entry:
-                if not stray and line.strip() and not _is_banner(line):
-                    stray = True
-                    yield InputProblem(
-                        name,
-                        "expected a slow log entry ('# Time:' or '# User@Host:' header line); text skipped",
-                        number,
-                        1,
-                    )
-                continue
-            if first == 83 and line.startswith(_SET_LINES):  # "S"
-                if line.startswith(b"SET timestamp="):
-                    end = line.find(b";")
-                    digits = line[14:end] if end > 0 else b""
-                    epoch = int(digits) if digits.isdigit() else _set_timestamp(line)
+                if _ends(statement):
+                    record = finish()
+                    if record is not None:
+                        yield record
+                elif not line.startswith(_ENTRY_START):
+                    statement.append(line)  # a "#" comment inside a multi-line statement
+                    continue
                 else:
-                    epoch = _set_timestamp(line)
-                continue
-            if first == 117 and epoch is None and line.startswith(b"use "):  # "u"
-                use_db = line[4:].strip().rstrip(b";").strip(b"`").decode("utf-8", "replace")
-                continue
-            if (first in _BANNER_FIRST and _is_banner(line)) or not line.strip():
-                continue
-            statement.append(line)
-            statement_line = number
-        if statement:
-            if _ends(statement):
-                record = finish()
-                if record is not None:
-                    yield record
-            else:
-                problems.append(
-                    InputProblem(
-                        name,
-                        f"the last entry's statement (line {statement_line}) ends without ';': the log is "
-                        "truncated; entry skipped",
-                        number,
-                        1,
+                    problems.append(
+                        InputProblem(
+                            name,
+                            f"statement starting at line {statement_line} ends without ';' before the next "
+                            "entry (truncated?); entry skipped",
+                            number - 1,
+                            1,
+                        )
                     )
+                statement = []
+                new_entry = True
+            elif (
+                in_entry
+                and line.startswith(_ENTRY_START)
+                and (duration is not None or skip or user is not None or (line[2] == 84 and time_line))
+            ):
+                # MariaDB writes "# Time:" and then "# User@Host:" for one entry; any other order, or a
+                # second one, starts the next entry (the last one had no statement: an administrator
+                # command, or a problem).
+                finish()
+                new_entry = True
+            if new_entry:
+                in_entry, stray, entry_line, skip = True, False, number, False
+                duration = rows = epoch = None
+                user = schema = None
+                time_line = None
+            third = line[2] if len(line) > 2 else 0
+            if third == 85 and line.startswith(b"# User@Host:"):  # "U"
+                bracket = line.find(b"[", 12)
+                user = line[12 : bracket if bracket > 0 else None].strip().decode("utf-8", "replace")
+            elif third == 81 and line.startswith(b"# Query_time:"):  # "Q"
+                match = _QUERY_TIME.match(line)
+                if match is None:
+                    message = (
+                        "expected '# Query_time: SECONDS  Lock_time: SECONDS  Rows_sent: N  Rows_examined: N'; "
+                        "entry skipped"
+                    )
+                    problems.append(InputProblem(name, message, number, 1))
+                    skip = True  # read the rest of the entry, yield nothing for it
+                else:
+                    duration = round(float(match.group(1)) * 1000.0, 6)
+                    rows = int(match.group(2))
+            elif third == 84:  # "T"
+                if line.startswith(b"# Thread_id:"):
+                    found = _SCHEMA.search(line)
+                    value = found.group(1) if found else b""
+                    # "Schema:   QC_hit: No" is no database (not the last "use" one)
+                    schema = "" if value.endswith(b":") else value.decode("utf-8", "replace")
+                elif line.startswith(b"# Time:"):
+                    time_line = line
+            elif third == 97 and line.startswith(b"# administrator command:"):  # "a"
+                skip = True
+            if problems:
+                yield from problems
+                problems.clear()
+            continue
+        if statement:
+            if (first in _BANNER_FIRST or b", Version: " in line) and _is_banner(line) and _ends(statement):
+                continue  # the banner between two entries (log flushed, server restarted)
+            statement.append(line)
+            continue
+        if not in_entry:
+            if not stray and line.strip() and not _is_banner(line):
+                stray = True
+                yield InputProblem(
+                    name,
+                    "expected a slow log entry ('# Time:' or '# User@Host:' header line); text skipped",
+                    number,
+                    1,
                 )
-        elif in_entry and not skip:
+            continue
+        if first == 83 and line.startswith(_SET_LINES):  # "S"
+            if line.startswith(b"SET timestamp="):
+                end = line.find(b";")
+                digits = line[14:end] if end > 0 else b""
+                epoch = int(digits) if digits.isdigit() else _set_timestamp(line)
+            else:
+                epoch = _set_timestamp(line)
+            continue
+        if first == 117 and epoch is None and line.startswith(b"use "):  # "u"
+            use_db = line[4:].strip().rstrip(b";").strip(b"`").decode("utf-8", "replace")
+            continue
+        if (first in _BANNER_FIRST and _is_banner(line)) or not line.strip():
+            continue
+        statement.append(line)
+        statement_line = number
+    if statement:
+        if _ends(statement):
+            record = finish()
+            if record is not None:
+                yield record
+        elif final:
+            problems.append(
+                InputProblem(
+                    name,
+                    f"the last entry's statement (line {statement_line}) ends without ';': the log is "
+                    "truncated; entry skipped",
+                    number,
+                    1,
+                )
+            )
+        else:  # the next block starts with the next entry
+            problems.append(
+                InputProblem(
+                    name,
+                    f"statement starting at line {statement_line} ends without ';' before the next "
+                    "entry (truncated?); entry skipped",
+                    number,
+                    1,
+                )
+            )
+    elif in_entry and not skip:
+        if final:
             message = "the last entry has no statement: the log is truncated; entry skipped"
             problems.append(InputProblem(name, message, number, 1))
-        yield from problems
-        if progress is not None:
-            progress(handle.tell())
+        else:
+            finish()
+    yield from problems
+    return use_db

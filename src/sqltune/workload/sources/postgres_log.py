@@ -49,6 +49,8 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
+import numpy as np
+
 from sqltune.core.source import SQL_SUFFIXES, InputProblem
 from sqltune.workload.batch import ExecutionBatch
 
@@ -105,13 +107,32 @@ _ESCAPES: dict[str, tuple[str | None, str]] = {
 _ESCAPE = re.compile(r"%(-?\d*)(.)")
 #: The fields an entry pattern has (those its prefix lacks never match: ``None``), then severity and message.
 FIELDS = ("t", "epoch", "pid", "session", "user", "db", "qid", "level", "msg")
-# After the prefix: the severity, and the message with its continuation lines (each starts with a tab).
-_ENTRY = rf"(?P<level>{_LEVELS}):  (?P<msg>[^\n]*(?:\n\t[^\n]*)*)(?:\n|\Z)"
+_GROUPS = (*FIELDS, "ms")  # "ms": the duration of a "duration: … ms  statement: …" entry (see _ENTRY)
+# After the prefix: the severity, and the message with its continuation lines (each starts with a tab). The
+# commonest message, "duration: 1.5 ms  statement: SQL", is split by the pattern itself (group "ms", and "msg"
+# is then the statement): the reader's fast path (see _stderr).
+_ENTRY = (
+    rf"(?P<level>{_LEVELS}):  (?:duration: (?P<ms>[0-9]+\.[0-9]+) ms  statement: )?"
+    r"(?P<msg>[^\n]*(?:\n\t[^\n]*)*)(?:\n|\Z)"
+)
 
 
 def _entry_pattern(prefix: str, present: set[str]) -> re.Pattern[str]:
     absent = "".join(f"(?P<{name}>){{0}}" for name in FIELDS[:-2] if name not in present)
     return re.compile(f"^{prefix}{absent}{_ENTRY}", re.MULTILINE)
+
+
+# Only "LOG:  duration: … ms  statement: …" entries, with the groups of the entry pattern in the same order:
+# findall() over a block whose entries are all of this kind (see _columns).
+_DURATION_STATEMENT = (
+    r"(?P<level>LOG):  duration: (?P<ms>[0-9]+\.[0-9]+) ms  statement: (?P<msg>[^\n]*(?:\n\t[^\n]*)*)\n"
+)
+
+
+def _statements_pattern(entry: re.Pattern[str]) -> re.Pattern[str]:
+    """The pattern of :func:`_entry_pattern` for duration-and-statement entries only."""
+    assert entry.pattern.endswith(_ENTRY)
+    return re.compile(entry.pattern[: -len(_ENTRY)] + _DURATION_STATEMENT, re.MULTILINE)
 
 
 # Used when no prefix fits: a time at the start if there is one, then anything up to the severity.
@@ -125,14 +146,15 @@ class PrefixError(ValueError):
 def prefix_pattern(prefix: str) -> re.Pattern[str]:
     """The regular expression of a stderr entry with ``log_line_prefix = prefix`` (multi-line: ``^`` at each
     line): the groups of :data:`FIELDS` (the prefix's fields, ``None`` where it has not got them), then the
-    severity and the message, continuation lines included (their tabs kept).
+    severity and the message, continuation lines included (their tabs kept); for ``duration: … ms  statement:
+    …`` the group ``ms`` holds the duration and ``msg`` the statement.
 
     >>> text = "2024-05-01 10:00:00.123 UTC [42] app@shop 7 LOG:  duration: 0.5 ms  statement: SELECT 1\\n\\t, 2\\n"
     >>> match = prefix_pattern("%m [%p] %q%u@%d %Q ").match(text)
     >>> match.group("t", "pid", "user", "db", "qid", "level")
     ('2024-05-01 10:00:00.123 UTC', '42', 'app', 'shop', '7', 'LOG')
-    >>> match["msg"], match["epoch"]
-    ('duration: 0.5 ms  statement: SELECT 1\\n\\t, 2', None)
+    >>> match["ms"], match["msg"], match["epoch"]
+    ('0.5', 'SELECT 1\\n\\t, 2', None)
     """
     parts: list[str] = []
     optional_from: int | None = None
@@ -211,7 +233,7 @@ class _Clock:
                 raise ValueError(f"unknown time zone {default!r}") from None
         self.default = default
         self._second = self._zone = ""
-        self._base = 0.0
+        self.base = 0.0  # the last second read, in seconds since the epoch
         self.tz: tzinfo = UTC
         self.problems: list[InputProblem] = []
         self._unknown: set[str] = set()
@@ -254,9 +276,9 @@ class _Clock:
         if second != self._second or zone != self._zone:
             moment = datetime.fromisoformat(second)  # ValueError for a corrupt stamp
             self.tz = self.zone(zone, line) if zone else self.default or UTC
-            self._base = moment.replace(tzinfo=self.tz).timestamp()
+            self.base = moment.replace(tzinfo=self.tz).timestamp()
             self._second, self._zone = second, zone
-        return self._base + micro / 1e6 if micro else self._base
+        return self.base + micro / 1e6 if micro else self.base
 
 
 def _epoch(value: str) -> float:
@@ -503,6 +525,77 @@ def _blocks(handle: BinaryIO) -> Iterator[bytes]:
         rest = data[cut + 1 :]
 
 
+def _columns(
+    block: bytes,
+    text: str,
+    line: int,
+    statements: re.Pattern[str],
+    where: list[int],
+    assembler: _Assembler,
+    clock: _Clock,
+) -> bool:
+    """The fast path for a block of entries that are all ``LOG:  duration: … ms  statement: …`` (what a server
+    with ``log_min_duration_statement`` and the simple protocol writes): one ``findall`` gives every entry's
+    groups, ``zip`` turns them into columns, the timestamps are parsed once per second of log, line numbers
+    come from numpy over the bytes -- no Python step per entry but a few list comprehensions. False (nothing
+    done) when the block holds anything else, or its entries change zone: then the entry-by-entry path reads
+    it, with the same result."""
+    raw = np.frombuffer(block, dtype=np.uint8)
+    newlines = np.flatnonzero(raw == 10)
+    if not len(newlines) or newlines[-1] != len(block) - 1:
+        return False
+    starts = np.concatenate(([0], newlines[:-1] + 1))
+    entry_lines = np.flatnonzero(raw[starts] != 9)  # lines starting an entry (not a tab continuation)
+    count = len(entry_lines)
+    if text.count(" ms  statement: ") < count:
+        return False
+    rows = statements.findall(text)
+    if len(rows) != count:
+        return False
+    t_, epoch_, _, _, user_, db_, qid_, _, msg_, ms_ = where
+    columns = list(zip(*rows, strict=True))
+    stamps: tuple[str, ...] = columns[t_]
+    if columns[epoch_][0] or not all(stamps):
+        return False
+    fraction = stamps[0][19:20] == "."
+    rest = stamps[0][23:] if fraction else stamps[0][19:]
+    if len({stamp[23:] if fraction else stamp[19:] for stamp in stamps}) != 1:
+        return False
+    if fraction and (rest[:1] not in ("", " ") or any(stamp[19:20] != "." for stamp in stamps)):
+        return False
+    seconds: dict[str, float] = {}
+    try:
+        for second in {stamp[:19] for stamp in stamps}:
+            seconds[second] = clock(second + rest, line)
+    except ValueError:
+        clock.problems.clear()
+        return False
+    if clock.problems:
+        assembler.out.extend(clock.problems)
+        clock.problems.clear()
+    if clock.tz is not assembler.batch.tz:
+        assembler.take()
+        assembler.batch.tz = clock.tz
+    batch = assembler.batch
+    if fraction:
+        batch.at.extend([seconds[stamp[:19]] + int(stamp[20:23]) / 1000 for stamp in stamps])
+    else:
+        batch.at.extend([seconds[stamp[:19]] for stamp in stamps])
+    sqls = columns[msg_]
+    joined = "\0".join(sqls)  # continuation lines lose their tab in one pass over the block's statements
+    if "\n\t" in joined and joined.count("\0") == count - 1:
+        batch.sql.extend(joined.replace("\n\t", "\n").split("\0"))
+    else:
+        batch.sql.extend([sql.replace("\n\t", "\n") if "\n\t" in sql else sql for sql in sqls])
+    batch.duration_ms.extend(map(float, columns[ms_]))
+    batch.line.extend((entry_lines + line).tolist())
+    batch.rows.extend([None] * count)
+    batch.queryid.extend([None if not queryid or queryid == "0" else queryid for queryid in columns[qid_]])
+    batch.database.extend([name or None for name in columns[db_]])
+    batch.user.extend([name or None for name in columns[user_]])
+    return True
+
+
 def _stderr(
     path: Path,
     head: str,
@@ -544,6 +637,16 @@ def _stderr(
             detail = detail.replace("\n\t", "\n")
         feed(message, detail, pid or session, at, tz, user, database, queryid, line)
 
+    # The fast path: "duration: … ms  statement: …" entries (the pattern split them: group "ms") go straight
+    # into the batch's lists while no statement waits for its duration, no time window is set and the zone
+    # is the batch's. Everything else takes finish() -> _Assembler.feed(), which gives the same result.
+    fast = assembler.low is None and assembler.high is None
+    batch = assembler.batch
+    last_second, last_rest, last_base = "", "", 0.0  # the clock's second for stamps with milliseconds
+    # match.groups() is the fastest way to the groups: where each of _GROUPS is in it
+    where = [pattern.groupindex[name] - 1 for name in _GROUPS]
+    t_, epoch_, pid_, session_, user_, db_, qid_, level_, msg_, ms_ = where
+    statements = _statements_pattern(pattern)
     line = 1  # the line number at ``counted`` in the current block
     with open(path, "rb") as handle:
         for block in _blocks(handle):
@@ -558,6 +661,21 @@ def _stderr(
             else:
                 cut_problem = None
             text = block.decode("utf-8", errors="replace")
+            if fast and not assembler.pending and cut_problem is None:
+                if current is not None:
+                    finish(current, current_line, detail)
+                    current = None
+                if _columns(block, text, line, statements, where, assembler, clock):
+                    line += len(text) and text.count("\n")
+                    assembler.take()
+                    batch = assembler.batch
+                    if out:
+                        yield from out
+                        out.clear()
+                    if progress is not None:
+                        progress(handle.tell())
+                    continue
+                batch = assembler.batch
             counted = end = 0
             for match in pattern.finditer(text):
                 start = match.start()
@@ -568,16 +686,55 @@ def _stderr(
                             problem(gap_line + offset, unreadable)
                 line += text.count("\n", counted, start)
                 counted, end = start, match.end()
-                fields = match.group(*FIELDS)
-                level = fields[7]
+                values = match.groups()
+                level = values[level_]
+                milliseconds = values[ms_]
+                if level == "LOG" and milliseconds is not None:
+                    if current is not None:
+                        finish(current, current_line, detail)
+                        current = None
+                        batch = assembler.batch
+                    stamp = values[t_]
+                    if fast and stamp and not values[epoch_] and not assembler.pending:
+                        if stamp[:19] == last_second and stamp[23:] == last_rest and stamp[19:20] == ".":
+                            at = last_base + int(stamp[20:23]) / 1000
+                        else:
+                            try:
+                                at = clock(stamp, line)
+                            except ValueError:
+                                at = None
+                            if clock.problems:
+                                out.extend(clock.problems)
+                                clock.problems.clear()
+                            if at is not None and stamp[19:20] == "." and stamp[23:24] in ("", " "):
+                                last_second, last_rest, last_base = stamp[:19], stamp[23:], clock.base
+                        if at is not None and clock.tz is batch.tz:
+                            sql = values[msg_]
+                            queryid = values[qid_]
+                            batch.sql.append(sql.replace("\n\t", "\n") if "\n\t" in sql else sql)
+                            batch.duration_ms.append(float(milliseconds))
+                            batch.at.append(at)
+                            batch.line.append(line)
+                            batch.rows.append(None)
+                            batch.queryid.append(queryid if queryid and queryid != "0" else None)
+                            batch.database.append(values[db_] or None)
+                            batch.user.append(values[user_] or None)
+                            continue
+                    # the general path, with the message as the server wrote it
+                    entry = tuple(values[index] for index in where[:8]) + (
+                        f"duration: {milliseconds} ms  statement: {values[msg_]}",
+                    )
+                    finish(entry, line, None)
+                    batch = assembler.batch
+                    continue
                 if level == "DETAIL" and current is not None and detail is None:
-                    detail = fields[8]
+                    detail = values[msg_]
                     continue
                 if current is not None:
                     finish(current, current_line, detail)
                     current = None
                 if level == "LOG":
-                    current, current_line, detail = fields, line, None
+                    current, current_line, detail = tuple(values[index] for index in where[:9]), line, None
             if end != len(text):
                 gap_line = line + text.count("\n", counted, end)
                 for offset, content in enumerate(text[end:].split("\n")):
@@ -590,6 +747,7 @@ def _stderr(
                     current = None
                 out.append(cut_problem)
             assembler.take()
+            batch = assembler.batch
             if out:
                 yield from out
                 out.clear()
