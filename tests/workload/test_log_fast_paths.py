@@ -27,10 +27,8 @@ def fields(records: Iterator[Any]) -> list[tuple[Any, ...]]:
     found: list[tuple[Any, ...]] = []
     for record in one_by_one(records):
         if isinstance(record, Execution):
-            found.append(
-                (record.sql, record.duration_ms, record.at, record.rows, record.ids, record.location)
-                + (record.database, record.user)
-            )
+            place = (record.location, record.database, record.user)
+            found.append((record.sql, record.duration_ms, record.at, record.rows, record.ids, *place))
         else:
             assert isinstance(record, InputProblem)
             found.append((record.path, record.line, record.message))

@@ -645,7 +645,7 @@ def _stderr(
     last_second, last_rest, last_base = "", "", 0.0  # the clock's second for stamps with milliseconds
     # match.groups() is the fastest way to the groups: where each of _GROUPS is in it
     where = [pattern.groupindex[name] - 1 for name in _GROUPS]
-    t_, epoch_, pid_, session_, user_, db_, qid_, level_, msg_, ms_ = where
+    t_, epoch_, _, _, user_, db_, qid_, level_, msg_, ms_ = where
     statements = _statements_pattern(pattern)
     line = 1  # the line number at ``counted`` in the current block
     with open(path, "rb") as handle:
@@ -721,9 +721,8 @@ def _stderr(
                             batch.user.append(values[user_] or None)
                             continue
                     # the general path, with the message as the server wrote it
-                    entry = tuple(values[index] for index in where[:8]) + (
-                        f"duration: {milliseconds} ms  statement: {values[msg_]}",
-                    )
+                    message = f"duration: {milliseconds} ms  statement: {values[msg_]}"
+                    entry = (*(values[index] for index in where[:8]), message)
                     finish(entry, line, None)
                     batch = assembler.batch
                     continue
