@@ -112,3 +112,38 @@ def test_the_latency_histogram_bounds_percentiles() -> None:
     template = workload.templates[0]
     assert 1.0 <= (template.percentile(0.5) or 0) <= 2.0
     assert 100.0 <= (template.percentile(0.95) or 0) <= 200.0
+
+
+def _hourly(workload: Workload, hours: int, templates: int) -> None:
+    for hour in range(hours):
+        for number in range(templates):
+            at = T0 + timedelta(hours=hour, minutes=number % 60)
+            workload.add(Execution(f"SELECT c{number} FROM t WHERE id = {hour}", 1.5, at=at))
+
+
+def test_time_buckets_are_bounded_by_widening_them() -> None:
+    bounded, exact = Workload(max_buckets=100), Workload(max_buckets=None)
+    for workload in (bounded, exact):
+        _hourly(workload, hours=48, templates=10)
+    assert exact.bucket_seconds == 3600 and sum(len(t.buckets) for t in exact) == 480
+    # 480 hourly buckets > 100: 2 h gives 240, 4 h 120, 8 h 60
+    assert bounded.bucket_seconds == 8 * 3600
+    assert sum(len(t.buckets) for t in bounded) == 60
+    for template in bounded:
+        assert sum(b[0] for b in template.buckets.values()) == template.calls == 48
+        assert all(start % (8 * 3600) == 0 for start in template.buckets)
+    # a time window is exact to the wider bucket: 8 h from T0 (an 8-hour boundary) is one bucket each
+    window = bounded.filter(since=T0, until=T0 + timedelta(hours=8))
+    assert window.calls == exact.filter(since=T0, until=T0 + timedelta(hours=8)).calls == 80
+
+
+def test_merging_workloads_of_two_widths_keeps_the_wider() -> None:
+    narrow, wide = Workload(max_buckets=None), Workload(max_buckets=40)
+    _hourly(narrow, hours=24, templates=3)
+    _hourly(wide, hours=24, templates=3)
+    assert (narrow.bucket_seconds, wide.bucket_seconds) == (3600, 2 * 3600)  # 72 hourly buckets > 40: 2 h
+    merged = narrow.merge(wide)
+    assert merged.bucket_seconds == 2 * 3600
+    for template in merged:
+        assert sum(b[0] for b in template.buckets.values()) == template.calls == 48
+        assert set(template.buckets) == {int((T0 + timedelta(hours=h)).timestamp()) for h in range(0, 24, 2)}

@@ -121,7 +121,8 @@ def _fold(columns: _Columns, dialect: str | None, sample_limit: int, bucket_seco
 
         context = TaskContext.get()
         piece = context.partitionId() if context is not None else 0
-        workload = Workload(dialect, sample_limit=sample_limit, bucket_seconds=bucket_seconds)  # its escapes
+        # its escapes; every partition keeps the same bucket width (the assembled workload is bounded once)
+        workload = Workload(dialect, sample_limit=sample_limit, bucket_seconds=bucket_seconds, max_buckets=None)
         skipped = [0]
         for batch in batches:
             workload.extend(_executions(batch, columns, skipped))

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqltune.workload.fingerprint import display, literals
 
-__all__ = ["BUCKET_SECONDS", "SAMPLES", "WORKLOAD_FORMAT", "Execution", "Template", "kind_of"]
+__all__ = ["BUCKET_SECONDS", "MAX_BUCKETS", "SAMPLES", "WORKLOAD_FORMAT", "Execution", "Template", "kind_of"]
 
 #: Distinct literal sets kept per template.
 SAMPLES = 5
@@ -36,6 +36,9 @@ _TRIED = 16  # texts remembered per template while its samples fill (see Templat
 WORKLOAD_FORMAT = "sqltune-workload"
 #: Default width of the time buckets that make time-window filters exact, in seconds.
 BUCKET_SECONDS = 3600
+#: Time buckets a workload keeps at most, all templates together (a few MB): a workload whose templates times
+#: hours would need more widens its buckets (1 h, 2 h, 4 h, ...), so memory does not grow with the log.
+MAX_BUCKETS = 32768
 
 
 @dataclass(slots=True)
@@ -213,6 +216,19 @@ class Template:
             bucket[0] += calls
             bucket[1] += total
             bucket[2] = max(bucket[2], slowest)
+
+    def rebucket(self, seconds: int) -> None:
+        """Merge the time buckets into buckets ``seconds`` wide (a multiple of the current width)."""
+        wider: dict[int, list[float]] = {}
+        for start, (calls, total, slowest) in self.buckets.items():
+            bucket = wider.get(start // seconds * seconds)
+            if bucket is None:
+                wider[start // seconds * seconds] = [calls, total, slowest]
+            else:
+                bucket[0] += calls
+                bucket[1] += total
+                bucket[2] = max(bucket[2], slowest)
+        self.buckets = wider
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -30,7 +30,15 @@ from typing import TYPE_CHECKING, Any
 from sqltune.core.source import InputProblem, read_json
 from sqltune.workload.batch import ExecutionBatch, fold
 from sqltune.workload.fingerprint import backslash_escapes, fingerprint_normalized, normalize, normalize_many
-from sqltune.workload.model import BUCKET_SECONDS, SAMPLES, WORKLOAD_FORMAT, Execution, Template, kind_of
+from sqltune.workload.model import (
+    BUCKET_SECONDS,
+    MAX_BUCKETS,
+    SAMPLES,
+    WORKLOAD_FORMAT,
+    Execution,
+    Template,
+    kind_of,
+)
 from sqltune.workload.sources import read, sniff
 
 if TYPE_CHECKING:
@@ -57,12 +65,20 @@ class Workload:
     VERSION = 1
 
     def __init__(
-        self, dialect: str | None = None, *, sample_limit: int = SAMPLES, bucket_seconds: int = BUCKET_SECONDS
+        self,
+        dialect: str | None = None,
+        *,
+        sample_limit: int = SAMPLES,
+        bucket_seconds: int = BUCKET_SECONDS,
+        max_buckets: int | None = MAX_BUCKETS,
     ) -> None:
         self.dialect = dialect
         self._backslashes = backslash_escapes(dialect)  # how the dialect's strings escape quotes
         self.sample_limit = sample_limit
         self.bucket_seconds = bucket_seconds
+        #: At most this many time buckets in all (None: no limit); see :data:`~sqltune.workload.model.MAX_BUCKETS`.
+        self.max_buckets = max_buckets
+        self._bucket_count = 0
         self._by_text: dict[str, Template] = {}
         self.sources: list[str] = []
         self.problems: list[InputProblem] = []  # entries that could not be read, each with file:line
@@ -81,7 +97,12 @@ class Workload:
             )
             self._by_text[key] = template
             self._usage.clear()
+        held = len(template.buckets)
         template._observe(execution, self.bucket_seconds, self.sample_limit)
+        if len(template.buckets) != held:
+            self._bucket_count += 1
+            if self.max_buckets is not None and self._bucket_count > self.max_buckets:
+                self.bound_buckets()
         return template
 
     def add_batch(self, batch: ExecutionBatch) -> None:
@@ -109,7 +130,20 @@ class Workload:
                 by_text[key] = template
                 self._usage.clear()
             templates.append(template)
+        held = sum(len(template.buckets) for template in templates)
         fold(batch, groups, templates, self.bucket_seconds, self.sample_limit)
+        self._bucket_count += sum(len(template.buckets) for template in templates) - held
+        if self.max_buckets is not None and self._bucket_count > self.max_buckets:
+            self.bound_buckets()
+
+    def bound_buckets(self) -> None:
+        """Widen the time buckets (doubling their width) until there are at most :attr:`max_buckets`."""
+        self._bucket_count = sum(len(template.buckets) for template in self._by_text.values())
+        while self.max_buckets is not None and self._bucket_count > self.max_buckets:
+            self.bucket_seconds *= 2
+            for template in self._by_text.values():
+                template.rebucket(self.bucket_seconds)
+            self._bucket_count = sum(len(template.buckets) for template in self._by_text.values())
 
     def extend(self, records: Iterable[Execution | ExecutionBatch | InputProblem]) -> Workload:
         """Add every execution and batch; an :class:`InputProblem` (a corrupt entry) is kept in
@@ -126,18 +160,23 @@ class Workload:
 
     def merge(self, other: Workload) -> Workload:
         """A new workload holding the templates of both (the same fingerprint is one template)."""
-        merged = Workload(self.dialect or other.dialect, sample_limit=self.sample_limit)
-        merged.bucket_seconds = min(self.bucket_seconds, other.bucket_seconds)
+        merged = Workload(self.dialect or other.dialect, sample_limit=self.sample_limit, max_buckets=self.max_buckets)
+        # Widths are the default times powers of two (see bound_buckets): the wider one holds both.
+        merged.bucket_seconds = width = max(self.bucket_seconds, other.bucket_seconds)
         for workload in (self, other):
             merged.sources.extend(workload.sources)
             merged.problems.extend(workload.problems)
             merged.notes.extend(workload.notes)
             for key, template in workload._by_text.items():
+                copy = Template.from_dict(template.to_dict())
+                if workload.bucket_seconds != width:
+                    copy.rebucket(width)
                 mine = merged._by_text.get(key)
                 if mine is None:
-                    merged._by_text[key] = Template.from_dict(template.to_dict())
+                    merged._by_text[key] = copy
                 else:
-                    mine.merge(template, self.sample_limit)
+                    mine.merge(copy, self.sample_limit)
+        merged.bound_buckets()
         return merged
 
     # -- reading -------------------------------------------------------------------------------------
@@ -189,7 +228,12 @@ class Workload:
     ) -> Workload:
         """A new workload: only the calls in ``[since, until)`` (exact to :attr:`bucket_seconds`), only
         templates with at least ``min_calls`` calls there, only the ``top`` first by ``by``."""
-        result = Workload(self.dialect, sample_limit=self.sample_limit, bucket_seconds=self.bucket_seconds)
+        result = Workload(
+            self.dialect,
+            sample_limit=self.sample_limit,
+            bucket_seconds=self.bucket_seconds,
+            max_buckets=self.max_buckets,
+        )
         result.sources, result.problems, result.notes = list(self.sources), list(self.problems), list(self.notes)
         windowed = since is not None or until is not None
         untimed = 0
@@ -342,6 +386,7 @@ class Workload:
         for item in data.get("templates") or []:
             template = Template.from_dict(item)
             workload._by_text[template.text] = template
+        workload.bound_buckets()
         return workload
 
 
