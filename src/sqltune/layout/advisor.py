@@ -49,7 +49,7 @@ def advise_layout(
     # Snowflake's schema() takes a database and schema of its own; the session's are the default.
     schema = connection.schema(schemas) if engine == "postgres" else connection.schema()
     usage = workload.usage(schema)
-    wanted = {fold(t) for t in tables} if tables is not None else None
+    wanted = {usage.name_of(t) for t in tables} if tables is not None else None
     plan = LayoutPlan()
     if usage.unparsed:
         plan.notes.append(f"{len(usage.unparsed)} templates did not parse and were left out")
@@ -106,7 +106,8 @@ def _prepare(
     found: list[Gate],
 ) -> _Prepared | Recommendation:
     """Gates that need no data, then candidates, the sample, probes and every key scored; or a refusal."""
-    table_usage = usage.table(table.name)
+    known_as = table.qualified_name  # how the usage statistics name it (the schema resolved the workload)
+    table_usage = usage.table(known_as)
     found += [
         gates.reads(table_usage.reads.calls, config.min_reads),
         gates.read_write(table_usage.reads.calls, table_usage.write_weight.calls, config.min_read_write_ratio),
@@ -116,7 +117,7 @@ def _prepare(
     stats = table.stats
     rows = stats.rows if stats is not None else None
     distinct = {name: (c.stats.distinct if c.stats is not None else None) for name, c in table.columns.items()}
-    columns = key_columns(usage, table.name, distinct, rows, near_unique=config.near_unique)
+    columns = key_columns(usage, known_as, distinct, rows, near_unique=config.near_unique)
     if not any(c.tier == 0 for c in columns):
         found.append(Gate("candidates", False, "the workload filters no column of this table"))
         return _refuse(table, engine, sorted(found, key=lambda g: g.passed))
@@ -129,7 +130,7 @@ def _prepare(
                 seen = sample.columns[column].distinct
                 near_unique = seen / sample.rows > config.near_unique
                 distinct[column] = seen * (rows or sample.rows) / sample.rows if near_unique else seen
-        columns = key_columns(usage, table.name, distinct, rows or sample.rows, near_unique=config.near_unique)
+        columns = key_columns(usage, known_as, distinct, rows or sample.rows, near_unique=config.near_unique)
     timed = any(t.total_ms for t in templates)
     found_probes = probes(templates, usage, table.name, sample, timed)
     keys = candidate_keys(
@@ -288,7 +289,7 @@ def _advise_snowflake(
             rec.notes.append(f"SYSTEM$CLUSTERING_INFORMATION for {label}: {str(error).splitlines()[0]}")
     rec.details["clustering_information"] = clustering
     rows = stats.rows if stats is not None and stats.rows else sample.rows
-    lookups = sf.point_lookup_columns(usage, table.name, rec.details["distinct"], rows, config.near_unique)
+    lookups = sf.point_lookup_columns(usage, table.qualified_name, rec.details["distinct"], rows, config.near_unique)
     lookups = [c for c in lookups if c not in {k.column for k in best_key}]
     if not rec.failed:
         rec.kind = "cluster_by"

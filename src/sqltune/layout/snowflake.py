@@ -91,11 +91,9 @@ def search_optimization_ddl(table: str, columns: Sequence[str]) -> str:
 def point_lookup_columns(
     usage: UsageStats, table: str, distinct: Mapping[str, float | None], rows: float | None, near_unique: float
 ) -> list[str]:
-    wanted = table.lower()
     found = []
-    for (name, column), use in sorted(usage.columns.items()):
-        if name != wanted and not name.endswith("." + wanted):
-            continue
+    for use in usage.columns_of(table):
+        column = use.column
         looked_up = use.weight(ColumnRole.EQUALITY.value).calls + use.weight(ColumnRole.IN_LIST.value).calls
         ranged = use.weight(ColumnRole.RANGE.value).calls
         count = distinct.get(column)
