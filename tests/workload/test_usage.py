@@ -92,3 +92,14 @@ def test_tables_and_columns_share_one_qualified_name() -> None:
     assert usage.table("staging.orders").reads.calls == 1
     without = workload.usage()  # no schema: as the queries wrote them
     assert sorted(without.tables) == ["lineitem", "public.lineitem", "public.orders", "staging.orders"]
+
+
+def test_a_bigquery_project_quoted_for_its_hyphen_names_the_same_table() -> None:
+    schema = Schema.from_mapping({"acme-analytics.shop.orders": {"order_date": "date", "status": "text"}})
+    workload = Workload("bigquery")
+    workload.add(Execution("SELECT status FROM `acme-analytics.shop.orders` WHERE order_date > '2024-01-01'", 3.0))
+    workload.add(Execution("SELECT status FROM `acme-analytics`.shop.orders AS o WHERE o.status = 'x'", 3.0))
+    usage = workload.usage(schema)
+    assert sorted(usage.tables) == ["acme-analytics.shop.orders"] and usage.unresolved.templates == 0
+    assert usage.table("orders").reads.templates == 2
+    assert sorted(c for _, c in usage.columns) == ["order_date", "status"]

@@ -41,7 +41,7 @@ from sqltune.core.parsing import parse_source
 from sqltune.core.source import Source
 from sqltune.core.sqlglot import exp
 from sqltune.graph import ColumnRole, ColumnUse, QueryGraph, Relation
-from sqltune.schema import Schema, fold
+from sqltune.schema import Schema, fold, fold_path
 
 if TYPE_CHECKING:
     from sqltune.workload.model import Template
@@ -193,8 +193,8 @@ class UsageStats:
                 if left.table is None or right.table is None:
                     continue
                 for one, other in ((left, right), (right, left)):
-                    partner = f"{fold(other.table or '')}.{fold(other.column)}"
-                    key = ("join", fold(one.table or ""), fold(one.column), partner)
+                    partner = f"{fold_path(other.table or '')}.{fold(other.column)}"
+                    key = ("join", fold_path(one.table or ""), fold(one.column), partner)
                     if key not in seen:
                         seen.add(key)
                         self._column(key[1], key[2]).joins.setdefault(partner, Weight()).add(template)
@@ -206,7 +206,7 @@ class UsageStats:
                 seen.add(("unresolved",))
                 self.unresolved.add(template)
             return
-        table, column = fold(use.column.table), fold(use.column.column)
+        table, column = fold_path(use.column.table), fold(use.column.column)
         usage = self._column(table, column)
         key = ("role", table, column, use.role.value)
         if key not in seen:
@@ -236,7 +236,7 @@ class UsageStats:
     # -- questions -----------------------------------------------------------------------------------
     def name_of(self, table: str) -> str:
         """The name the statistics know ``table`` by: itself, or the one known name it ends (see the module)."""
-        key = fold(table)
+        key = fold_path(table)
         known = self._names.get(key.rsplit(".", 1)[-1], set())
         if key in known:
             return key
@@ -291,7 +291,7 @@ class UsageStats:
 
 def _name(relation: Relation) -> str:
     """A base table's name, as the graph names its columns' table (``graph.resolution.column_ref``)."""
-    return fold(relation.table.qualified_name if relation.table is not None else relation.name)
+    return fold_path(relation.table.qualified_name if relation.table is not None else relation.name)
 
 
 def _written(expression: exp.Expression) -> tuple[str, exp.Expression, str] | None:
@@ -304,7 +304,7 @@ def _written(expression: exp.Expression) -> tuple[str, exp.Expression, str] | No
         target = target.this
     if not isinstance(target, exp.Table):
         return None
-    return fold(exp.table_name(target)), target, kind
+    return fold_path(exp.table_name(target)), target, kind
 
 
 def _detail(use: ColumnUse, dialect: str | None) -> tuple[str, str] | None:
