@@ -11,18 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqltune.layout.model import Gate
+from sqltune.layout.model import Gate, bytes_text
 
 __all__ = ["bytes_text", "churn", "current_layout", "dml_history", "read_write", "reads", "saving", "size"]
-
-
-def bytes_text(value: float) -> str:
-    """``1.5 GB``, ``300 B``: binary units, as the gates show sizes."""
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(value) < 1024 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TB"
 
 
 def size(size_bytes: float | None, threshold: float, what: str) -> Gate:

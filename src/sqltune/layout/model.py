@@ -10,9 +10,18 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["Evidence", "Gate", "LayoutConfig", "LayoutPlan", "Measured", "Recommendation"]
+__all__ = ["Evidence", "Gate", "LayoutConfig", "LayoutPlan", "Measured", "Recommendation", "bytes_text"]
 
 GB = 1024**3
+
+
+def bytes_text(value: float) -> str:
+    """``1.5 GB``, ``300 B``: binary units, as the gates show sizes."""
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if abs(value) < 1024 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TB"
 
 
 @dataclass(slots=True)
@@ -146,16 +155,8 @@ class LayoutPlan:
 
 
 def _savings(savings: dict[str, Any]) -> str:
-    shown = f"{_size(savings['bytes_saved'])} processed"
+    shown = f"{bytes_text(savings['bytes_saved'])} processed"
     slot = savings.get("slot_ms_saved")
     if slot is not None:
         shown += f", {slot / 3_600_000:,.1f} slot-hours"
-    return shown + f" (of {_size(savings['bytes'])}; {savings['source']})"
-
-
-def _size(value: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(value) < 1024 or unit == "TiB":
-            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.2f} {unit}"
-        value /= 1024
-    return f"{value:,.2f} TiB"
+    return shown + f" (of {bytes_text(savings['bytes'])}; {savings['source']})"
