@@ -656,3 +656,131 @@ def test_layout_advisor_refuses_a_small_snowflake_table_by_its_size_gate(raw: An
     [rec] = advise_layout(_layout_workload(), sf).recommendations
     assert rec.kind == "none" and rec.gates[0].name == "size" and not rec.gates[0].passed
     assert "10.0 GB for clustering" in rec.gates[0].detail
+
+
+# -- the layout advisor: TABLE_DML_HISTORY and SYSTEM$ESTIMATE_AUTOMATIC_CLUSTERING_COSTS -------------------
+DML_COLUMNS = {
+    "start_time": "TIMESTAMP_LTZ",
+    "end_time": "TIMESTAMP_LTZ",
+    "table_id": "NUMBER(38,0)",
+    "table_name": "VARCHAR",
+    "schema_id": "NUMBER(38,0)",
+    "schema_name": "VARCHAR",
+    "database_id": "NUMBER(38,0)",
+    "database_name": "VARCHAR",
+    "rows_added": "NUMBER(38,0)",
+    "rows_removed": "NUMBER(38,0)",
+    "rows_updated": "NUMBER(38,0)",
+}
+
+
+def _dml_history(raw: Any, rows: Sequence[tuple[int, str, int, int, int]]) -> None:
+    """SNOWFLAKE.ACCOUNT_USAGE.TABLE_DML_HISTORY on fakesnow: (hours ago, table, added, removed, updated)."""
+    columns = ", ".join(f"{name} {kind}" for name, kind in DML_COLUMNS.items())
+    run(
+        raw,
+        "CREATE DATABASE IF NOT EXISTS SNOWFLAKE",
+        "CREATE SCHEMA IF NOT EXISTS SNOWFLAKE.ACCOUNT_USAGE",
+        f"CREATE TABLE SNOWFLAKE.ACCOUNT_USAGE.TABLE_DML_HISTORY ({columns})",
+    )
+    cursor = raw.cursor()
+    for hours, table, added, removed, updated in rows:
+        cursor.execute(
+            "INSERT INTO SNOWFLAKE.ACCOUNT_USAGE.TABLE_DML_HISTORY"
+            " (start_time, end_time, table_id, table_name, schema_id, schema_name, database_id, database_name,"
+            " rows_added, rows_removed, rows_updated)"
+            " SELECT DATEADD('hour', -%s, CURRENT_TIMESTAMP()), DATEADD('hour', 1 - %s, CURRENT_TIMESTAMP()),"
+            " 7, %s, 3, 'PUBLIC', 1, 'ANALYTICS', %s, %s, %s",
+            [hours, hours, table, added, removed, updated],
+        )
+    run(raw, "USE SCHEMA ANALYTICS.PUBLIC")  # CREATE DATABASE made SNOWFLAKE the session's
+
+
+def test_table_dml_sums_the_window_of_one_table(raw: Any) -> None:
+    _dml_history(
+        raw,
+        [
+            (2, "EVENTS", 1000, 0, 0),
+            (30, "EVENTS", 2000, 0, 10),
+            (24 * 40, "EVENTS", 0, 5000, 0),
+            (3, "ORDERS", 9, 9, 9),
+        ],
+    )
+    _, sf = scripted(raw)
+    assert sf.table_dml("analytics.public.events") == {"added": 3000.0, "removed": 0.0, "updated": 10.0, "hours": 2.0}
+    assert sf.table_dml("ANALYTICS.PUBLIC.EVENTS", days=60)["removed"] == 5000.0
+    with pytest.raises(ValueError, match=r"database\.schema\.table"):
+        sf.table_dml("events")
+
+
+def test_table_dml_without_account_usage_says_which_grant_is_missing(raw: Any) -> None:
+    _, sf = scripted(raw)
+    with pytest.raises(WorkloadUnavailable, match=r"TABLE_DML_HISTORY .*IMPORTED PRIVILEGES"):
+        sf.table_dml("analytics.public.events")
+
+
+def test_layout_gate_reads_table_dml_history_and_costs_come_from_snowflakes_estimate(raw: Any) -> None:
+    from sqltune.layout.advisor import advise_layout
+    from sqltune.layout.model import LayoutConfig
+
+    _events(raw)
+    _dml_history(raw, [(5, "EVENTS", 3000, 0, 0)])
+    costs = fixture_text("estimate_clustering_costs_events.json")
+    wrapper, sf = scripted(
+        raw,
+        {
+            r"ESTIMATE_AUTOMATIC_CLUSTERING_COSTS\(%s, %s\)": one_value(
+                "SYSTEM$ESTIMATE_AUTOMATIC_CLUSTERING_COSTS", costs
+            )
+        },
+    )
+    [rec] = advise_layout(
+        _layout_workload(), sf, config=LayoutConfig(cluster_min_bytes=0, partitions=100)
+    ).recommendations
+    assert rec.kind == "cluster_by", rec
+    churn = next(g for g in rec.gates if g.name == "churn")
+    assert churn.passed and churn.detail.startswith("TABLE_DML_HISTORY, last 30 days: 3,000 rows added, 0 updated")
+    cost = rec.details["clustering_cost"]
+    assert (cost["initial"], cost["initial_unit"], cost["maintenance"]) == (0.841, "Credits", 0.112)
+    assert "0.841 credits once; 0.112 credits per day to keep clustered" in " ".join(rec.notes)
+    estimate = next(params for sql, params, _ in wrapper.sent if "ESTIMATE_AUTOMATIC" in sql)
+    assert estimate == ["ANALYTICS.PUBLIC.EVENTS", "(ev_date)"]
+
+
+def test_a_table_reloaded_as_fast_as_it_grows_fails_the_churn_gate(raw: Any) -> None:
+    from sqltune.layout.advisor import advise_layout
+    from sqltune.layout.model import LayoutConfig
+
+    _events(raw)
+    _dml_history(raw, [(h, "EVENTS", 3000, 3000, 0) for h in (3, 27, 51)])
+    _, sf = scripted(raw)
+    [rec] = advise_layout(_layout_workload(), sf, config=LayoutConfig(cluster_min_bytes=0)).recommendations
+    assert rec.kind == "none" and not rec.ddl
+    assert rec.gates[0].name == "churn" and not rec.gates[0].passed
+    assert "9,000 rows added, 0 updated, 9,000 removed" in rec.gates[0].detail
+
+
+def test_without_the_estimate_or_the_dml_history_the_evidence_says_so(raw: Any) -> None:
+    from sqltune.layout.advisor import advise_layout
+    from sqltune.layout.model import LayoutConfig
+
+    _events(raw)
+    _, sf = scripted(raw)  # fakesnow has neither ACCOUNT_USAGE here nor SYSTEM$ESTIMATE_AUTOMATIC_CLUSTERING_COSTS
+    [rec] = advise_layout(
+        _layout_workload(), sf, config=LayoutConfig(cluster_min_bytes=0, partitions=100)
+    ).recommendations
+    assert rec.kind == "cluster_by"
+    churn = next(g for g in rec.gates if g.name == "churn")
+    assert churn.passed and churn.detail.startswith("TABLE_DML_HISTORY not read (cannot read")
+    assert "error" in rec.details["clustering_cost"]
+    assert any(n.startswith("SYSTEM$ESTIMATE_AUTOMATIC_CLUSTERING_COSTS unavailable: ") for n in rec.notes)
+
+
+def test_an_estimate_without_dml_history_has_no_maintenance_figure(raw: Any) -> None:
+    from sqltune.layout.snowflake import ClusteringCost
+
+    payload = fixture_text("estimate_clustering_costs_no_history.json")
+    _, sf = scripted(raw, {r"ESTIMATE_AUTOMATIC": one_value("SYSTEM$ESTIMATE_AUTOMATIC_CLUSTERING_COSTS", payload)})
+    cost = ClusteringCost.from_payload(sf.clustering_cost("analytics.public.events", ["ev_date"]))
+    assert cost.initial == 0.841 and cost.maintenance is None
+    assert cost.summary.startswith("0.841 credits once; no estimate of the daily maintenance (Unable to produce")

@@ -117,3 +117,12 @@ def test_sort_order_is_lexsort(seed: int) -> None:
         column[rng.random(n) < 0.05] = np.nan
     for key in ([integral], [integral, fractional], [fractional, integral], [huge, huge, integral]):
         assert sort_order(key).tolist() == np.lexsort(list(reversed(key))).tolist()
+
+
+def test_bigquery_date_arithmetic() -> None:
+    sql = (
+        "SELECT TIMESTAMP_ADD(TIMESTAMP '2024-10-01', INTERVAL 1 DAY), DATE_SUB(DATE '2024-03-31', INTERVAL 1 MONTH),"
+        " TIMESTAMP_ADD(TIMESTAMP '2024-10-01 23:00:00', INTERVAL 2 HOUR)"
+    )
+    values = [constant(e, {}, ()) for e in parse_one(sql, "bigquery").expressions]
+    assert values == [datetime(2024, 10, 2), date(2024, 2, 29), datetime(2024, 10, 2, 1)]

@@ -68,3 +68,38 @@ def test_a_template_that_does_not_parse_is_listed_not_dropped() -> None:
     assert [(t.location, t.calls) for t, _ in usage.unparsed] == [("app.log:7", 1)]
     assert "syntax error" in usage.unparsed[0][1]
     assert usage.to_dict()["unparsed"][0]["location"] == "app.log:7"
+
+
+def test_tables_and_columns_share_one_qualified_name() -> None:
+    schema = Schema.from_ddl(
+        "CREATE TABLE public.lineitem (l_orderkey int, l_shipdate date);"
+        " CREATE TABLE public.orders (o_orderkey int); CREATE TABLE staging.orders (o_orderkey int)",
+        "postgres",
+    )
+    workload = Workload("postgres")
+    workload.add(Execution("SELECT count(*) FROM lineitem WHERE l_shipdate > DATE '1995-01-01'", 5.0))
+    workload.add(Execution("UPDATE public.lineitem SET l_shipdate = now() WHERE l_orderkey = 1", 1.0))
+    workload.add(Execution("SELECT * FROM public.orders o JOIN staging.orders s USING (o_orderkey)", 1.0))
+    usage = workload.usage(schema)
+    assert sorted(usage.tables) == ["public.lineitem", "public.orders", "staging.orders"]
+    assert {table for table, _ in usage.columns} <= set(usage.tables)
+    lineitem = usage.table("lineitem")  # the short name ends one known name
+    assert lineitem is usage.table("public.lineitem") and lineitem.reads.calls == 1
+    assert lineitem.writes["update"].calls == 1
+    assert usage.column("lineitem", "l_shipdate") is usage.columns["public.lineitem", "l_shipdate"]
+    assert [c.column for c in usage.columns_of("lineitem")] == ["l_orderkey", "l_shipdate"]
+    assert usage.table("orders").reads.calls == 0 and usage.columns_of("orders") == []  # two tables: ambiguous
+    assert usage.table("staging.orders").reads.calls == 1
+    without = workload.usage()  # no schema: as the queries wrote them
+    assert sorted(without.tables) == ["lineitem", "public.lineitem", "public.orders", "staging.orders"]
+
+
+def test_a_bigquery_project_quoted_for_its_hyphen_names_the_same_table() -> None:
+    schema = Schema.from_mapping({"acme-analytics.shop.orders": {"order_date": "date", "status": "text"}})
+    workload = Workload("bigquery")
+    workload.add(Execution("SELECT status FROM `acme-analytics.shop.orders` WHERE order_date > '2024-01-01'", 3.0))
+    workload.add(Execution("SELECT status FROM `acme-analytics`.shop.orders AS o WHERE o.status = 'x'", 3.0))
+    usage = workload.usage(schema)
+    assert sorted(usage.tables) == ["acme-analytics.shop.orders"] and usage.unresolved.templates == 0
+    assert usage.table("orders").reads.templates == 2
+    assert sorted(c for _, c in usage.columns) == ["order_date", "status"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
@@ -13,21 +14,45 @@ __all__ = ["layout"]
 
 
 @main.command()
-@click.option("--dsn", required=True, help="Database to advise (PostgreSQL): read only, copies only with --validate.")
+@click.option(
+    "--dsn",
+    required=True,
+    help="Database to advise: a PostgreSQL DSN or URL, or bigquery://project[/dataset][?location=US] (read only).",
+)
 @click.option(
     "--workload",
     "workload_sources",
     multiple=True,
     required=True,
-    help="Workload source (a log, export, saved workload or SQL files; repeatable).",
+    help="Workload source: a log, export, saved workload or SQL files, or jobs / pg_stat_statements read from "
+    "--dsn (repeatable).",
 )
 @click.option(
     "--table", "tables", multiple=True, help="Advise only this table (repeatable; default: every table read)."
 )
-@click.option("--schema", "schemas", multiple=True, help="Database schema to reflect (repeatable; default: public).")
-@click.option("--min-size", type=float, help="Smallest table in bytes to change the layout of (default: 1 GiB).")
-@click.option("--partition-min-size", type=float, help="Smallest table in bytes to partition (default: server memory).")
+@click.option(
+    "--schema",
+    "schemas",
+    multiple=True,
+    help="Schema to reflect (PostgreSQL; default public) or dataset (BigQuery; default: the URL's, else those "
+    "the workload reads); repeatable.",
+)
+@click.option(
+    "--min-size", type=float, help="Smallest table in bytes to change the layout of (default: 1 GiB; 10 GB warehouses)."
+)
+@click.option(
+    "--partition-min-size",
+    type=float,
+    help="Smallest table in bytes to partition (default: server memory; 100 GB warehouses).",
+)
 @click.option("--sample-rows", type=int, default=200_000, show_default=True, help="Rows sampled per table.")
+@click.option(
+    "--days",
+    type=int,
+    default=30,
+    show_default=True,
+    help="Window of the warehouse's history: the jobs workload, JOBS usage and savings, DML history.",
+)
 @click.option("--validate", is_flag=True, help="Build the layout on a rolled-back copy and time the templates.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @user_errors
@@ -39,34 +64,48 @@ def layout(
     min_size: float | None,
     partition_min_size: float | None,
     sample_rows: int,
+    days: int,
     validate: bool,
     output_format: str,
 ) -> None:
-    """Recommend BRIN, partitioning or CLUSTER per table, with the gates, the simulated pruning and the DDL.
+    """Recommend BRIN, partitioning or CLUSTER (PostgreSQL), or PARTITION BY and CLUSTER BY (BigQuery), per
+    table, with the gates, the simulated pruning, the savings and the DDL.
 
     \b
       sqltune layout --dsn postgresql://me@db/shop --workload postgresql.log
       sqltune layout --dsn ... --workload workload.json --table events --validate --format json
+      sqltune layout --dsn 'bigquery://acme-analytics/shop?location=US' --workload jobs --days 30
     """
-    from sqltune.connectors.postgres import connect
+    from sqltune.cli.workload import LIVE_SOURCES
+    from sqltune.connectors import connect
     from sqltune.layout.advisor import advise_layout
     from sqltune.layout.model import LayoutConfig
     from sqltune.workload import Workload
 
-    config = LayoutConfig(sample_rows=sample_rows, pg_partition_min_bytes=partition_min_size)
-    if min_size is not None:
-        config.brin_min_bytes = min_size
-    workload = Workload.read(*workload_sources, dialect="postgres")
-    for problem in workload.problems:
-        click.echo(f"{problem.path}:{problem.line}:{problem.column}: {problem.message}", err=True)
-    with connect(dsn) as connection:
+    config = LayoutConfig(sample_rows=sample_rows, history_days=days)
+    connection: Any = connect(dsn)
+    with connection:
+        dialect = connection.dialect
+        if validate and dialect != "postgres":
+            raise click.UsageError("--validate builds the layout on a copy: PostgreSQL only")
+        if dialect == "postgres":
+            config.pg_partition_min_bytes = partition_min_size
+            if min_size is not None:
+                config.brin_min_bytes = min_size
+        else:
+            if min_size is not None:
+                config.cluster_min_bytes = min_size
+            if partition_min_size is not None:
+                config.partition_min_bytes = partition_min_size
+        files = [source for source in workload_sources if source not in LIVE_SOURCES]
+        workload = Workload.read(*files, dialect=dialect) if files else Workload(dialect)
+        for source in (s for s in workload_sources if s in LIVE_SOURCES):
+            windowed = {"days": days} if source in ("jobs", "query_history") else {}
+            workload = workload.merge(Workload.from_connection(connection, dialect, source=source, **windowed))
+        for problem in workload.problems:
+            click.echo(f"{problem.path}:{problem.line}:{problem.column}: {problem.message}", err=True)
         plan = advise_layout(
-            workload,
-            connection,
-            tables=tables or None,
-            schemas=schemas or ("public",),
-            config=config,
-            validate=validate,
+            workload, connection, tables=tables or None, schemas=schemas or None, config=config, validate=validate
         )
     if output_format == "json":
         click.echo(json.dumps(plan.to_dict(), indent=1, default=str))

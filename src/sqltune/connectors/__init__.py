@@ -11,13 +11,13 @@ server lives here, behind :func:`connect`:
 - :mod:`~sqltune.connectors.snowflake`: the read-only Snowflake connection (plans, query history and the
   workload, schema and clustering);
 - :mod:`~sqltune.connectors.bigquery`: the read-only, cost-capped BigQuery connection (the workload in
-  ``INFORMATION_SCHEMA.JOBS``);
+  ``INFORMATION_SCHEMA.JOBS``, the layout advisor's port);
 - :mod:`~sqltune.connectors.rows`: warehouse rows as workload records (shared by the two above);
 - :mod:`~sqltune.connectors.mysql`: the read-only MySQL/MariaDB connection (the digest table's workload);
 - :mod:`~sqltune.connectors.timeouts`: the spellings of a time limit, shared by the connectors;
 - :mod:`~sqltune.connectors.lifecycle`: the context-manager behaviour every connection shares;
-- :func:`connect`: a PostgreSQL connection, or a MySQL/MariaDB one for ``mysql://`` and ``mariadb://`` URLs,
-  with the driver loaded only on the first call.
+- :func:`connect`: a PostgreSQL connection, a MySQL/MariaDB one for ``mysql://`` and ``mariadb://`` URLs, or a
+  BigQuery one for ``bigquery://project[/dataset]`` URLs, with the driver loaded only on the first call.
 
 The modules of this package import :mod:`~sqltune.connectors.errors` (never this package itself), so
 this file may import them without a cycle.
@@ -39,6 +39,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from sqltune.connectors.bigquery import BigQueryConnection
     from sqltune.connectors.mysql import MySQLConnection
     from sqltune.connectors.postgres import PostgresConnection
     from sqltune.connectors.timeouts import Timeout
@@ -52,13 +53,20 @@ def connect(
     statement_timeout: Timeout = "30s",
     application_name: str = "sqltune",
     connect_timeout: int = 10,
-) -> PostgresConnection | MySQLConnection:
-    """Open a read-only PostgreSQL connection (see :func:`sqltune.connectors.postgres.connect`), or a MySQL/
-    MariaDB one for a ``mysql://`` or ``mariadb://`` URL (see :func:`sqltune.connectors.mysql.connect`).
+) -> PostgresConnection | MySQLConnection | BigQueryConnection:
+    """Open a read-only PostgreSQL connection (see :func:`sqltune.connectors.postgres.connect`), a MySQL/
+    MariaDB one for a ``mysql://`` or ``mariadb://`` URL (see :func:`sqltune.connectors.mysql.connect`), or a
+    BigQuery one for a ``bigquery://project[/dataset]`` URL (see
+    :func:`sqltune.connectors.bigquery.connect_url`; ``statement_timeout`` does not apply: the URL's
+    ``timeout_s`` does).
 
     A thin wrapper so that ``import sqltune`` and ``import sqltune.connectors`` (for the error classes) do
     not import a driver: it is loaded on the first call.
     """
+    if isinstance(target, str) and target.strip().lower().startswith("bigquery:"):
+        from sqltune.connectors.bigquery import connect_url
+
+        return connect_url(target.strip())
     if isinstance(target, str) and target.strip().lower().startswith(_MYSQL_SCHEMES):
         from sqltune.connectors.mysql import connect as connect_mysql
 

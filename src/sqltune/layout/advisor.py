@@ -12,20 +12,20 @@ after.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any, cast
 
+from sqltune.layout import bigquery as bq
 from sqltune.layout import gates
 from sqltune.layout import postgres as pg
 from sqltune.layout import snowflake as sf
-from sqltune.layout.candidates import KeyColumn, candidate_keys, key_columns
-from sqltune.layout.model import Evidence, Gate, LayoutConfig, LayoutPlan, Recommendation
+from sqltune.layout.bigquery_advice import advise_bigquery
+from sqltune.layout.model import Evidence, LayoutConfig, LayoutPlan, Recommendation
 from sqltune.layout.ports import ClusteringConnection, LayoutConnection
-from sqltune.layout.probes import bound_columns, probes, scanned_fraction
-from sqltune.layout.simulate import Layout, Probe, Sample
-from sqltune.schema import Table, fold
-from sqltune.workload.model import Template
+from sqltune.layout.prepare import prepare, score_keys
+from sqltune.layout.probes import bound_columns, scanned_fraction
+from sqltune.layout.simulate import Layout
+from sqltune.schema import Table
 from sqltune.workload.usage import UsageStats
 from sqltune.workload.workload import Workload
 
@@ -37,19 +37,30 @@ def advise_layout(
     connection: LayoutConnection,
     *,
     tables: Iterable[str] | None = None,
-    schemas: Iterable[str] | None = ("public",),
+    schemas: Iterable[str] | None = None,
     config: LayoutConfig | None = None,
     validate: bool = False,
 ) -> LayoutPlan:
-    """One recommendation per table the workload reads (or per table of ``tables``); see the module."""
+    """One recommendation per table the workload reads (or per table of ``tables``); see the module.
+
+    ``schemas``: PostgreSQL's schemas to reflect (default ``public``); BigQuery's datasets (default: the
+    dataset of the connection's URL, else those the workload's queries name in the connection's project);
+    Snowflake reads the session's database.
+    """
     config = config or LayoutConfig()
     engine = connection.dialect
-    if engine not in ("postgres", "snowflake"):
-        raise ValueError(f"layout advice for {engine} is not supported; expected postgres or snowflake")
-    # Snowflake's schema() takes a database and schema of its own; the session's are the default.
-    schema = connection.schema(schemas) if engine == "postgres" else connection.schema()
+    if engine not in ("postgres", "snowflake", "bigquery"):
+        raise ValueError(f"layout advice for {engine} is not supported; expected postgres, snowflake or bigquery")
+    if engine == "postgres":
+        schema = connection.schema(tuple(schemas) if schemas is not None else ("public",))
+    elif engine == "bigquery":
+        named = getattr(connection, "dataset", None)  # bigquery://project/dataset
+        default = (named,) if named else bq.datasets_of(workload, str(getattr(connection, "project", "")))
+        schema = connection.schema(tuple(schemas) if schemas is not None else default)
+    else:  # Snowflake's schema() takes a database and schema of its own; the session's are the default
+        schema = connection.schema()
     usage = workload.usage(schema)
-    wanted = {fold(t) for t in tables} if tables is not None else None
+    wanted = {usage.name_of(t) for t in tables} if tables is not None else None
     plan = LayoutPlan()
     if usage.unparsed:
         plan.notes.append(f"{len(usage.unparsed)} templates did not parse and were left out")
@@ -62,92 +73,14 @@ def advise_layout(
             continue
         if engine == "snowflake":
             plan.recommendations.append(_advise_snowflake(workload, usage, table, cast(Any, connection), config))
+        elif engine == "bigquery":
+            advice = advise_bigquery(workload, usage, table, cast(Any, connection), config, schema)
+            plan.recommendations.append(advice)
         else:
             plan.recommendations.append(_advise_postgres(workload, usage, table, connection, config, validate))
     for name in sorted((wanted or set()) - set(usage.tables)):
         plan.notes.append(f"{name}: the workload does not read it")
     return plan
-
-
-def _refuse(table: Table, engine: str, found: list[Gate], notes: Sequence[str] = ()) -> Recommendation:
-    return Recommendation(table.name, engine, "none", gates=found, notes=list(notes))
-
-
-def score_keys(
-    sample: Sample, found: Sequence[Probe], keys: Sequence[tuple[KeyColumn, ...]], partition_rows: int
-) -> list[tuple[tuple[KeyColumn, ...], float]]:
-    """Each key with its weighted scanned fraction, best first (fewer columns first on a tie)."""
-    scored = [
-        (key, scanned_fraction(Layout(sample, tuple(c.part for c in key), partition_rows), found)[0]) for key in keys
-    ]
-    scored.sort(key=lambda item: (round(item[1], 9), len(item[0])))
-    return scored
-
-
-@dataclass(slots=True)
-class _Prepared:
-    """What both engines start from: the passed gates, the ranked columns, the sample and its probes."""
-
-    rec: Recommendation
-    columns: list[KeyColumn]
-    templates: list[Template]
-    sample: Sample
-    probes: list[Probe]
-    scored: list[tuple[tuple[KeyColumn, ...], float]]
-
-
-def _prepare(
-    workload: Workload,
-    usage: UsageStats,
-    table: Table,
-    connection: LayoutConnection,
-    config: LayoutConfig,
-    engine: str,
-    found: list[Gate],
-) -> _Prepared | Recommendation:
-    """Gates that need no data, then candidates, the sample, probes and every key scored; or a refusal."""
-    table_usage = usage.table(table.name)
-    found += [
-        gates.reads(table_usage.reads.calls, config.min_reads),
-        gates.read_write(table_usage.reads.calls, table_usage.write_weight.calls, config.min_read_write_ratio),
-    ]
-    if any(not g.passed for g in found):
-        return _refuse(table, engine, sorted(found, key=lambda g: g.passed))
-    stats = table.stats
-    rows = stats.rows if stats is not None else None
-    distinct = {name: (c.stats.distinct if c.stats is not None else None) for name, c in table.columns.items()}
-    columns = key_columns(usage, table.name, distinct, rows, near_unique=config.near_unique)
-    if not any(c.tier == 0 for c in columns):
-        found.append(Gate("candidates", False, "the workload filters no column of this table"))
-        return _refuse(table, engine, sorted(found, key=lambda g: g.passed))
-    templates = [t for t in workload.templates if t.fingerprint in usage.graphs]
-    needed = sorted(({c.column for c in columns} | bound_columns(templates, usage, table.name)) & set(table.columns))
-    sample = Sample.from_columns(_folded(connection.layout_sample(table.name, needed, config.sample_rows)))
-    if any(distinct.get(c) is None for c in needed):  # no statistics (Snowflake): estimate from the sample
-        for column in needed:
-            if distinct.get(column) is None and sample.rows:
-                seen = sample.columns[column].distinct
-                near_unique = seen / sample.rows > config.near_unique
-                distinct[column] = seen * (rows or sample.rows) / sample.rows if near_unique else seen
-        columns = key_columns(usage, table.name, distinct, rows or sample.rows, near_unique=config.near_unique)
-    timed = any(t.total_ms for t in templates)
-    found_probes = probes(templates, usage, table.name, sample, timed)
-    keys = candidate_keys(
-        columns,
-        max_key_columns=config.max_key_columns,
-        low_cardinality=config.low_cardinality,
-        top=config.candidate_columns,
-    )
-    # Keys are compared at one engine-neutral granularity; BRIN ranges and the evidence use the engine's.
-    scored = score_keys(sample, found_probes, keys, -(-sample.rows // max(1, config.partitions)))
-    rec = Recommendation(table.name, engine, "none", tuple(c.text for c in scored[0][0]), gates=found)
-    rec.candidates = [(tuple(c.text for c in key), fraction) for key, fraction in scored]
-    rec.details["distinct"] = {c.column: c.distinct for c in columns}
-    return _Prepared(rec, columns, templates, sample, found_probes, scored)
-
-
-def _folded(columns: dict[str, list[Any]]) -> dict[str, list[Any]]:
-    return {fold(name): values for name, values in columns.items()}
 
 
 def _advise_postgres(
@@ -169,7 +102,7 @@ def _advise_postgres(
             config.max_churn,
         ),
     ]
-    prepared = _prepare(workload, usage, table, connection, config, "postgres", found)
+    prepared = prepare(workload, usage, table, connection, config, "postgres", found)
     if isinstance(prepared, Recommendation):
         return prepared
     rec, columns, templates = prepared.rec, prepared.columns, prepared.templates
@@ -256,7 +189,12 @@ def _advise_snowflake(
     current order is simulated as unclustered, and the current key's real depth is in the evidence."""
     stats = table.stats
     found = [gates.size(stats.size_bytes if stats else None, config.cluster_min_bytes, "clustering")]
-    prepared = _prepare(workload, usage, table, connection, config, "snowflake", found)
+    try:
+        dml = connection.table_dml(table.qualified_name, config.history_days)
+        found.append(gates.dml_history(dml, config.history_days, config.max_churn))
+    except Exception as error:  # the connector's errors: this layer may not import them
+        found.append(gates.dml_history(None, config.history_days, config.max_churn, str(error).splitlines()[0]))
+    prepared = prepare(workload, usage, table, connection, config, "snowflake", found)
     if isinstance(prepared, Recommendation):
         return prepared
     rec, sample, found_probes = prepared.rec, prepared.sample, prepared.probes
@@ -288,9 +226,10 @@ def _advise_snowflake(
             rec.notes.append(f"SYSTEM$CLUSTERING_INFORMATION for {label}: {str(error).splitlines()[0]}")
     rec.details["clustering_information"] = clustering
     rows = stats.rows if stats is not None and stats.rows else sample.rows
-    lookups = sf.point_lookup_columns(usage, table.name, rec.details["distinct"], rows, config.near_unique)
+    lookups = sf.point_lookup_columns(usage, table.qualified_name, rec.details["distinct"], rows, config.near_unique)
     lookups = [c for c in lookups if c not in {k.column for k in best_key}]
     if not rec.failed:
+        _clustering_cost(rec, connection, name)
         rec.kind = "cluster_by"
         rec.ddl = [sf.cluster_by_ddl(name, rec.key)]
         if lookups:
@@ -306,3 +245,17 @@ def _advise_snowflake(
         return rec
     rec.gates.sort(key=lambda g: g.passed)
     return rec
+
+
+def _clustering_cost(rec: Recommendation, connection: ClusteringConnection, name: str) -> None:
+    """``SYSTEM$ESTIMATE_AUTOMATIC_CLUSTERING_COSTS`` of the recommended key in the evidence; when the account
+    cannot answer it (no such function, no privilege), the reason instead."""
+    try:
+        cost = sf.ClusteringCost.from_payload(connection.clustering_cost(name, list(rec.key)))
+    except Exception as error:  # the connector's errors: this layer may not import them
+        reason = str(error).splitlines()[0]
+        rec.details["clustering_cost"] = {"error": reason}
+        rec.notes.append(f"SYSTEM$ESTIMATE_AUTOMATIC_CLUSTERING_COSTS unavailable: {reason}")
+        return
+    rec.details["clustering_cost"] = cost.to_dict()
+    rec.notes.append(f"automatic clustering, Snowflake's estimate: {cost.summary}")

@@ -65,9 +65,7 @@ def key_columns(
     timed: bool | None = None,
 ) -> list[KeyColumn]:
     """The table's usable key columns, best first (see the module documentation)."""
-    # UsageStats keys a column's table as the graph qualified it ("public.lineitem" with a reflected schema).
-    wanted = table.lower()
-    columns = [u for (name, _), u in sorted(usage.columns.items()) if name == wanted or name.endswith("." + wanted)]
+    columns = usage.columns_of(table)
     if timed is None:
         timed = any(w.time_ms for c in columns for w in c.roles.values())
     found = []

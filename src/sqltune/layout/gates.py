@@ -11,26 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqltune.layout.model import Gate
+from sqltune.layout.model import Gate, bytes_text
 
-__all__ = ["churn", "current_layout", "read_write", "reads", "saving", "size"]
-
-
-def _bytes(value: float) -> str:
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(value) < 1024 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TB"
+__all__ = ["bytes_text", "churn", "current_layout", "dml_history", "read_write", "reads", "saving", "size"]
 
 
 def size(size_bytes: float | None, threshold: float, what: str) -> Gate:
     """The table is at least ``threshold`` bytes (unknown size fails: nothing to weigh a rewrite against)."""
     if size_bytes is None:
-        return Gate("size", False, f"table size unknown (needs {_bytes(threshold)} for {what}); run ANALYZE")
+        return Gate("size", False, f"table size unknown (needs {bytes_text(threshold)} for {what}); run ANALYZE")
     passed = size_bytes >= threshold
     return Gate(
-        "size", passed, f"{_bytes(size_bytes)} ({'at least' if passed else 'below'} {_bytes(threshold)} for {what})"
+        "size",
+        passed,
+        f"{bytes_text(size_bytes)} ({'at least' if passed else 'below'} {bytes_text(threshold)} for {what})",
     )
 
 
@@ -58,6 +52,24 @@ def churn(inserts: float | None, updates: float | None, deletes: float | None, m
     )
 
 
+def dml_history(dml: dict[str, float] | None, days: int, maximum: float, unavailable: str = "") -> Gate:
+    """The warehouse's own DML history (Snowflake's ``TABLE_DML_HISTORY``) as the churn gate: rows updated and
+    removed per row added in the last ``days`` days; a table reloaded or rewritten as often as it grows
+    loses its clustering as fast as it is reclustered. Unread (no grant, no such view), it passes and says so.
+
+    >>> dml_history({"added": 9e6, "removed": 8.5e6, "updated": 0.0, "hours": 30}, 30, 0.2).passed
+    False
+    """
+    if dml is None:
+        return Gate("churn", True, f"TABLE_DML_HISTORY not read ({unavailable}): only the workload's own writes count")
+    gate = churn(dml.get("added"), dml.get("updated"), dml.get("removed"), maximum)
+    gate.detail = (
+        f"TABLE_DML_HISTORY, last {days} days: {dml.get('added', 0):,.0f} rows added, "
+        f"{dml.get('updated', 0):,.0f} updated, {dml.get('removed', 0):,.0f} removed; " + gate.detail
+    )
+    return gate
+
+
 def current_layout(current: Sequence[str], proposed: Sequence[str], how: str) -> Gate:
     """Not already laid out on the same prefix."""
     same = (
@@ -75,5 +87,5 @@ def saving(before: float, after: float, minimum: float) -> Gate:
     return Gate(
         "saving",
         drop >= minimum,
-        f"simulated scanned fraction {before:.3f} -> {after:.3f} ({drop:.0%} less; needs {minimum:.0%})",
+        f"simulated scanned fraction {before:.3g} -> {after:.3g} ({drop:.0%} less; needs {minimum:.0%})",
     )

@@ -10,9 +10,18 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["Evidence", "Gate", "LayoutConfig", "LayoutPlan", "Measured", "Recommendation"]
+__all__ = ["Evidence", "Gate", "LayoutConfig", "LayoutPlan", "Measured", "Recommendation", "bytes_text"]
 
 GB = 1024**3
+
+
+def bytes_text(value: float) -> str:
+    """``1.5 GB``, ``300 B``: binary units, as the gates show sizes."""
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if abs(value) < 1024 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TB"
 
 
 @dataclass(slots=True)
@@ -35,6 +44,10 @@ class LayoutConfig:
     sample_rows: int = 200_000
     partitions: int = 1000  # simulated partitions in which candidate keys are compared
     max_partitions_warning: int = 1000
+    history_days: int = 30  # window of the warehouse's history read (JOBS, TABLE_DML_HISTORY); savings per 30 days
+    bq_max_partitions: int = 4000  # BigQuery: partitions one job (the copy) may write
+    bq_min_partition_bytes: float = 10 * GB  # BigQuery: smaller partitions on average -> a coarser unit, or cluster
+    bq_cluster_columns: int = 4  # BigQuery: CLUSTER BY takes at most four columns
 
 
 @dataclass(slots=True)
@@ -55,6 +68,8 @@ class Evidence:
     partitions: int
     before: float
     after: float
+    bytes_saved: float | None = None  # per 30 days, where the warehouse bills by bytes (BigQuery)
+    slot_ms_saved: float | None = None  # per 30 days, estimated (see sqltune.layout.savings)
 
     @property
     def saving(self) -> float:
@@ -75,9 +90,10 @@ class Measured:
 class Recommendation:
     table: str
     engine: str  # "postgres", "snowflake", "bigquery"
-    kind: str  # "brin", "partition", "cluster", "cluster_by", "none"
+    kind: str  # "brin", "partition", "cluster", "cluster_by", "search_optimization", "none"
     key: tuple[str, ...] = ()
     ddl: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)  # shell commands where SQL cannot do it (bq update ...)
     gates: list[Gate] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
     candidates: list[tuple[tuple[str, ...], float]] = field(default_factory=list)  # key -> weighted fraction
@@ -127,8 +143,20 @@ class LayoutPlan:
                 before = "-" if measured.before_ms is None else f"{measured.before_ms:.1f} ms"
                 after = "-" if measured.after_ms is None else f"{measured.after_ms:.1f} ms"
                 lines.append(f"  measured {measured.fingerprint}: {before} -> {after}")
+            savings = rec.details.get("savings")
+            if savings:
+                lines.append(f"  saving per 30 days: {_savings(savings)}")
             lines.extend(f"  warning: {w}" for w in rec.warnings)
             lines.extend(f"  note: {n}" for n in rec.notes)
-            lines.extend(f"  {statement};" for statement in rec.ddl)
+            lines.extend(f"  {statement};".replace("\n", "\n  ") for statement in rec.ddl)
+            lines.extend(f"  $ {command}" for command in rec.commands)
         lines.extend(f"note: {n}" for n in self.notes)
         return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _savings(savings: dict[str, Any]) -> str:
+    shown = f"{bytes_text(savings['bytes_saved'])} processed"
+    slot = savings.get("slot_ms_saved")
+    if slot is not None:
+        shown += f", {slot / 3_600_000:,.1f} slot-hours"
+    return shown + f" (of {bytes_text(savings['bytes'])}; {savings['source']})"

@@ -1,5 +1,6 @@
-"""What the layout advisor asks of a live database, as a protocol the connectors implement (the advisor never
-imports a connector or a driver). :class:`sqltune.connectors.postgres.PostgresConnection` is one.
+"""What the layout advisor asks of a live database, as protocols the connectors implement (the advisor never
+imports a connector or a driver): :class:`LayoutConnection` (``sqltune.connectors.postgres.PostgresConnection``),
+:class:`ClusteringConnection` (Snowflake's) and :class:`JobUsageConnection` (BigQuery's).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any, Protocol
 from sqltune.layout.model import Measured
 from sqltune.schema import Schema
 
-__all__ = ["ClusteringConnection", "LayoutConnection"]
+__all__ = ["ClusteringConnection", "JobUsageConnection", "LayoutConnection"]
 
 
 class LayoutConnection(Protocol):
@@ -49,4 +50,21 @@ class ClusteringConnection(LayoutConnection, Protocol):
 
     def clustering_information(self, table: str, columns: Sequence[str] | None = None) -> dict[str, Any]:
         """``SYSTEM$CLUSTERING_INFORMATION`` of ``table`` by its key, or by ``columns``, parsed from JSON."""
+        ...
+
+    def clustering_cost(self, table: str, columns: Sequence[str]) -> dict[str, Any]:
+        """``SYSTEM$ESTIMATE_AUTOMATIC_CLUSTERING_COSTS`` of ``table`` clustered by ``columns``, parsed."""
+        ...
+
+    def table_dml(self, table: str, days: int = 30) -> dict[str, float]:
+        """Rows ``added``, ``removed`` and ``updated`` in ``table`` over the last ``days`` days (DML history)."""
+        ...
+
+
+class JobUsageConnection(LayoutConnection, Protocol):
+    """A warehouse that bills by bytes scanned and reports what each template's jobs cost (BigQuery)."""
+
+    def table_jobs(self, table: str, days: int = 30) -> list[dict[str, Any]]:
+        """Per template key: ``calls``, ``total_bytes_processed``, ``total_bytes_billed``, ``total_slot_ms`` of
+        the jobs of the last ``days`` days that read ``table``."""
         ...

@@ -193,6 +193,8 @@ def constant(node: exp.Expression, slots: dict[int, int], sample: tuple[str, ...
         unit = node.args.get("unit")
         sign = -1 if isinstance(node, exp.DateSub) else 1
         amount = constant(node.expression, slots, sample)
+        if isinstance(amount, str):  # BigQuery's INTERVAL 7 DAY keeps its count as a string literal
+            amount = _number(amount)
         return _add(base, amount, str(unit.name if unit is not None else "day").lower(), sign)
     if isinstance(node, (exp.Add, exp.Sub)):
         left = constant(node.this, slots, sample)
@@ -249,6 +251,8 @@ def _add(value: Any, amount: Any, unit: str, sign: int) -> Any:
     unit = unit.rstrip("s")
     if unit in ("day", "week"):
         return value + timedelta(days=count * (7 if unit == "week" else 1))
+    if unit in ("hour", "minute", "second") and isinstance(value, datetime):
+        return value + timedelta(**{f"{unit}s": count})
     if unit in ("month", "year", "quarter"):
         months = count * {"month": 1, "quarter": 3, "year": 12}[unit]
         year, month = divmod(value.month - 1 + months, 12)

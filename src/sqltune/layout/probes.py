@@ -13,7 +13,7 @@ from sqltune.workload.fingerprint import literals
 from sqltune.workload.model import Template
 from sqltune.workload.usage import UsageStats
 
-__all__ = ["bound_columns", "probes", "scanned_fraction"]
+__all__ = ["bound_columns", "probes", "scanned_fraction", "scanned_share"]
 
 
 def bound_columns(templates: Sequence[Template], usage: UsageStats, table: str) -> set[str]:
@@ -70,3 +70,16 @@ def scanned_fraction(layout: Layout, found: Sequence[Probe]) -> tuple[float, lis
     if total <= 0:
         return float(np.mean(counts)) / layout.partitions, counts
     return sum(p.weight * c for p, c in zip(found, counts, strict=True)) / total / layout.partitions, counts
+
+
+def scanned_share(layout: Layout, found: Sequence[Probe]) -> tuple[float, list[float]]:
+    """The weighted mean share of rows in the partitions scanned, and each probe's share: what bytes billed
+    follow where partitions differ in size (BigQuery's partitions and blocks)."""
+    rows = max(1, layout.sample.rows)
+    shares = [layout.scanned_rows(probe) / rows for probe in found]
+    total = sum(p.weight for p in found)
+    if not found:
+        return 1.0, shares
+    if total <= 0:
+        return float(np.mean(shares)), shares
+    return sum(p.weight * s for p, s in zip(found, shares, strict=True)) / total, shares

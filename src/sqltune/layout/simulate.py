@@ -23,7 +23,7 @@ column, a probe a few vectorised comparisons per partition: millions of rows sim
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -173,6 +173,9 @@ def apply_function(values: np.ndarray, kind: str, function: tuple[str, str]) -> 
     '1994-03-01'
     """
     name, argument = function
+    if name == "bucket":  # RANGE_BUCKET: "start:interval"
+        start, interval = (float(part) for part in argument.split(":"))
+        return np.floor((values - start) / interval) * interval + start, kind
     if name == "trunc_number":
         scale = 10.0 ** int(float(argument or 0))
         return np.trunc(values * scale) / scale, kind
@@ -280,12 +283,20 @@ class Probe:
 @dataclass(slots=True)
 class Layout:
     """The sample sorted by ``key`` (``()``: the current order) in partitions of ``partition_rows`` rows, or,
-    with ``split_on``, one partition per value of that key part (declarative partitions by month, say)."""
+    with ``split_on``, one partition per value of that key part (declarative partitions by month, say; all
+    NULLs make one); with ``split_on`` and ``blocks_in_splits``, each of those cut into blocks of at most
+    ``partition_rows`` rows (BigQuery's storage blocks inside its partitions).
+
+    >>> sample = Sample.from_columns({"m": [1, 1, 1, 2, 2, 3, None]})
+    >>> Layout(sample, ("m",), 2, split_on="m", blocks_in_splits=True).sizes.tolist()
+    [2, 1, 2, 1, 1]
+    """
 
     sample: Sample
     key: tuple[KeyPart, ...]
     partition_rows: int
     split_on: KeyPart | None = None
+    blocks_in_splits: bool = False
     _bounds: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
     _order: np.ndarray | None = field(default=None, repr=False)
     _starts: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64), repr=False)
@@ -298,14 +309,25 @@ class Layout:
             values = self.sample.key_values(self.split_on)
             if self._order is not None:
                 values = values[self._order]
-            changes = np.flatnonzero(values[1:] != values[:-1]) + 1  # NaN != NaN: NULLs split; harmless
-            self._starts = np.concatenate(([0], changes))
+            differs = (values[1:] != values[:-1]) & ~(np.isnan(values[1:]) & np.isnan(values[:-1]))
+            starts = np.concatenate(([0], np.flatnonzero(differs) + 1))
+            if self.blocks_in_splits:
+                ends = np.append(starts[1:], self.sample.rows)
+                counts = -(-(ends - starts) // self.partition_rows)
+                within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+                starts = np.repeat(starts, counts) + within * self.partition_rows
+            self._starts = starts.astype(np.int64)
         else:
             self._starts = np.arange(0, self.sample.rows, self.partition_rows)
 
     @property
     def partitions(self) -> int:
         return int(self._starts.size)
+
+    @property
+    def sizes(self) -> np.ndarray:
+        """Rows per partition."""
+        return np.diff(np.append(self._starts, self.sample.rows))
 
     def bounds(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """Min and max of ``column`` per partition (NaN where a partition holds only NULLs)."""
@@ -342,10 +364,18 @@ class Layout:
         """Partitions the template scans, its reads of the table united, averaged over its samples."""
         if not probe.samples:
             return float(self.partitions)
-        counts = []
+        return float(np.mean([int(union.sum()) for union in self._unions(probe)]))
+
+    def scanned_rows(self, probe: Probe) -> float:
+        """Rows in the partitions the template scans (what a warehouse bills by), averaged over its samples."""
+        if not probe.samples:
+            return float(self.sample.rows)
+        sizes = self.sizes
+        return float(np.mean([int(sizes[union].sum()) for union in self._unions(probe)]))
+
+    def _unions(self, probe: Probe) -> Iterator[np.ndarray]:
         for reads in probe.samples:
             union = np.zeros(self.partitions, dtype=bool)
             for conditions in reads:
                 union |= self.mask(conditions)
-            counts.append(int(union.sum()))
-        return float(np.mean(counts))
+            yield union

@@ -9,7 +9,7 @@
 
 from sqltune.schema.catalog import Schema, schema_from_ddl
 from sqltune.schema.ddl import SchemaError, apply_ddl
-from sqltune.schema.model import Column, ColumnStats, ForeignKey, Index, Table, TableStats, fold
+from sqltune.schema.model import Column, ColumnStats, ForeignKey, Index, Table, TableStats, fold, fold_path
 from sqltune.schema.types import normalise_type
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "TableStats",
     "apply_ddl",
     "fold",
+    "fold_path",
     "normalise_type",
     "schema_from_ddl",
 ]

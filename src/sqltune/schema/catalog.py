@@ -28,7 +28,7 @@ from typing import Any
 from sqltune.core.parsing import parse_source
 from sqltune.core.source import Source, read_json
 from sqltune.schema.ddl import SchemaError, apply_ddl
-from sqltune.schema.model import Column, ColumnStats, ForeignKey, Index, Table, TableStats, fold
+from sqltune.schema.model import Column, ColumnStats, ForeignKey, Index, Table, TableStats, fold, fold_path
 from sqltune.schema.reflect import reflect_tables
 from sqltune.schema.types import normalise_type
 
@@ -100,8 +100,8 @@ class Schema:
         return True, table
 
     def table(self, name: str) -> Table | None:
-        """The table called ``name`` (``orders``, ``public.orders`` or ``db.public.orders``)."""
-        key = fold(name)
+        """The table called ``name`` (``orders``, ``public.orders`` or ``db.public.orders``; parts may be quoted)."""
+        key = fold_path(name)
         found = self._tables.get(key)
         if found is not None:
             return found

@@ -20,6 +20,34 @@ def fold(name: str) -> str:
     return name.strip().strip('"`[]').lower()
 
 
+_CLOSING = {'"': '"', "`": "`", "[": "]"}
+
+
+def fold_path(name: str) -> str:
+    """A dotted name as a key: each part unquoted and lower case, so that a part quoted for its hyphen names the
+    same table (``"acme-analytics".shop.Orders`` and `` `acme-analytics.shop.orders` `` alike).
+
+    >>> fold_path('"acme-analytics".shop.Orders'), fold_path("`acme-analytics.shop.orders`")
+    ('acme-analytics.shop.orders', 'acme-analytics.shop.orders')
+    """
+    parts, current, closing = [], "", ""
+    for char in name.strip():
+        if closing:
+            if char == closing:
+                closing = ""
+            else:
+                current += char
+        elif char in _CLOSING:
+            closing = _CLOSING[char]
+        elif char == ".":
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    return ".".join(part.strip().lower() for part in parts)
+
+
 @dataclass(slots=True)
 class ColumnStats:
     """Per-column statistics, in PostgreSQL's sense (``pg_stats``) but engine-neutral.

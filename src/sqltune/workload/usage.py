@@ -12,6 +12,12 @@ self-join or a CTE read three times does not triple a column's weight. Beside th
   advisor proposes in place of a near-unique column;
 - tables keep reads, and writes per kind (insert, update, delete, merge) from DML templates.
 
+Tables have one name, in :attr:`UsageStats.tables` and in the keys of :attr:`UsageStats.columns` alike: the
+qualified name of the schema's table when the schema resolves it (``public.lineitem``), otherwise the name as
+the query wrote it (``lineitem``, ``shop.orders``), folded. :meth:`UsageStats.table`, :meth:`~UsageStats.column`
+and :meth:`~UsageStats.columns_of` also take a shorter name that ends one known name (``lineitem`` for
+``public.lineitem``); an ambiguous one matches nothing.
+
 A template that does not parse stays in the workload; it is listed in :attr:`UsageStats.unparsed` with the
 parser's reason, and its weight is counted there, never silently dropped.
 
@@ -34,8 +40,8 @@ from typing import TYPE_CHECKING, Any
 from sqltune.core.parsing import parse_source
 from sqltune.core.source import Source
 from sqltune.core.sqlglot import exp
-from sqltune.graph import ColumnRole, ColumnUse, QueryGraph
-from sqltune.schema import Schema, fold
+from sqltune.graph import ColumnRole, ColumnUse, QueryGraph, Relation
+from sqltune.schema import Schema, fold, fold_path
 
 if TYPE_CHECKING:
     from sqltune.workload.model import Template
@@ -137,6 +143,7 @@ class UsageStats:
     unparsed: list[tuple[Template, str]] = field(default_factory=list)  # (template, the parser's reason)
     unresolved: Weight = field(default_factory=Weight)  # templates with a column no relation could be found for
     graphs: dict[str, QueryGraph] = field(default_factory=dict, repr=False)  # fingerprint -> its graph
+    _names: dict[str, set[str]] = field(default_factory=dict, repr=False)  # last part -> table names so ending
 
     @classmethod
     def from_workload(cls, workload: Workload, schema: Schema | None = None) -> UsageStats:
@@ -169,13 +176,16 @@ class UsageStats:
         for relation in graph.base_tables():
             if written is not None and relation.node is written[1]:
                 continue
-            name = fold(relation.table.name) if relation.table is not None else fold(relation.name)
+            name = _name(relation)
             if ("read", name) not in seen:
                 seen.add(("read", name))
                 self._table(name).reads.add(template)
         if written is not None:
-            name, _, kind = written
-            self._table(name).writes.setdefault(kind, Weight()).add(template)
+            name, node, kind = written
+            target = graph.target if graph.target is not None and graph.target.node is node else None
+            if target is None:
+                target = next((r for r in graph.base_tables() if r.node is node), None)
+            self._table(_name(target) if target is not None else name).writes.setdefault(kind, Weight()).add(template)
         for use in graph.uses:
             self._add_use(template, use, dialect, seen)
         for join in graph.joins:
@@ -183,8 +193,8 @@ class UsageStats:
                 if left.table is None or right.table is None:
                     continue
                 for one, other in ((left, right), (right, left)):
-                    partner = f"{fold(other.table or '')}.{fold(other.column)}"
-                    key = ("join", fold(one.table or ""), fold(one.column), partner)
+                    partner = f"{fold_path(other.table or '')}.{fold(other.column)}"
+                    key = ("join", fold_path(one.table or ""), fold(one.column), partner)
                     if key not in seen:
                         seen.add(key)
                         self._column(key[1], key[2]).joins.setdefault(partner, Weight()).add(template)
@@ -196,7 +206,7 @@ class UsageStats:
                 seen.add(("unresolved",))
                 self.unresolved.add(template)
             return
-        table, column = fold(use.column.table), fold(use.column.column)
+        table, column = fold_path(use.column.table), fold(use.column.column)
         usage = self._column(table, column)
         key = ("role", table, column, use.role.value)
         if key not in seen:
@@ -213,23 +223,36 @@ class UsageStats:
         usage = self.tables.get(name)
         if usage is None:
             usage = self.tables[name] = TableUsage(name)
+            self._names.setdefault(name.rsplit(".", 1)[-1], set()).add(name)
         return usage
 
     def _column(self, table: str, column: str) -> ColumnUsage:
         usage = self.columns.get((table, column))
         if usage is None:
             usage = self.columns[table, column] = ColumnUsage(table, column)
+            self._names.setdefault(table.rsplit(".", 1)[-1], set()).add(table)
         return usage
 
     # -- questions -----------------------------------------------------------------------------------
+    def name_of(self, table: str) -> str:
+        """The name the statistics know ``table`` by: itself, or the one known name it ends (see the module)."""
+        key = fold_path(table)
+        known = self._names.get(key.rsplit(".", 1)[-1], set())
+        if key in known:
+            return key
+        matching = [name for name in known if name.endswith("." + key)]
+        return matching[0] if len(matching) == 1 else key
+
     def column(self, table: str, column: str) -> ColumnUsage:
-        return self.columns.get((fold(table), fold(column))) or ColumnUsage(fold(table), fold(column))
+        name = self.name_of(table)
+        return self.columns.get((name, fold(column))) or ColumnUsage(name, fold(column))
 
     def table(self, name: str) -> TableUsage:
-        return self.tables.get(fold(name)) or TableUsage(fold(name))
+        key = self.name_of(name)
+        return self.tables.get(key) or TableUsage(key)
 
     def columns_of(self, table: str) -> list[ColumnUsage]:
-        wanted = fold(table)
+        wanted = self.name_of(table)
         return [usage for (name, _), usage in sorted(self.columns.items()) if name == wanted]
 
     def hottest(
@@ -266,8 +289,13 @@ class UsageStats:
         }
 
 
+def _name(relation: Relation) -> str:
+    """A base table's name, as the graph names its columns' table (``graph.resolution.column_ref``)."""
+    return fold_path(relation.table.qualified_name if relation.table is not None else relation.name)
+
+
 def _written(expression: exp.Expression) -> tuple[str, exp.Expression, str] | None:
-    """The table a DML statement writes: (name, its node, kind)."""
+    """The table a DML statement writes: (name as written, its node, kind)."""
     kind = _WRITES.get(type(expression))
     if kind is None:
         return None
@@ -276,7 +304,7 @@ def _written(expression: exp.Expression) -> tuple[str, exp.Expression, str] | No
         target = target.this
     if not isinstance(target, exp.Table):
         return None
-    return fold(target.name), target, kind
+    return fold_path(exp.table_name(target)), target, kind
 
 
 def _detail(use: ColumnUse, dialect: str | None) -> tuple[str, str] | None:

@@ -16,21 +16,26 @@ BigQuery has no read-only session; as for Snowflake, read-only is this module's 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
+import google.auth as google_auth
 from google.api_core import exceptions as google_errors
 from google.auth import exceptions as auth_errors
 from google.cloud import bigquery
 
-from sqltune.connectors.bigquery.jobs import read_workload
-from sqltune.connectors.errors import ConnectionError, QueryError, QueryTimeout
+from sqltune.connectors.bigquery.jobs import JOBS_HINT, denied, read_workload
+from sqltune.connectors.bigquery.layout import load_schema, sample_sql, table_jobs_sql
+from sqltune.connectors.errors import ConnectionError, QueryError, QueryTimeout, WorkloadUnavailable
 from sqltune.connectors.lifecycle import Closing
 from sqltune.core.source import InputProblem
+from sqltune.layout.model import Measured
+from sqltune.schema import Schema
 from sqltune.workload.model import Execution
 
-__all__ = ["LABEL", "BigQueryConnection", "check_read_only", "connect"]
+__all__ = ["LABEL", "BigQueryConnection", "check_read_only", "connect", "connect_url"]
 
 #: Label on every job sqltune runs: ``sqltune: sqltune``.
 LABEL = "sqltune"
@@ -49,15 +54,25 @@ class BigQueryConnection(Closing):
     """A connection opened by :func:`connect`; use it as a context manager, or call :meth:`close`."""
 
     def __init__(
-        self, client: Any, *, timeout_s: float, maximum_bytes_billed: int, location: str | None, owned: bool
+        self,
+        client: Any,
+        *,
+        timeout_s: float,
+        maximum_bytes_billed: int,
+        location: str | None,
+        owned: bool,
+        dataset: str | None = None,
     ) -> None:
         self._client = client
+        #: The dataset a URL named (``bigquery://project/dataset``): the layout advisor's default.
+        self.dataset = dataset
         self._timeout_s = timeout_s
         self._maximum_bytes_billed = maximum_bytes_billed
         self._location = location
         self._owned = owned
         # The client retries transient errors for up to 10 minutes by default: no longer than the timeout here.
         self._retry = bigquery.DEFAULT_RETRY.with_deadline(timeout_s).with_timeout(timeout_s)
+        self._rows_of: dict[str, float] = {}  # table -> rows, from the last schema(): the sample's percent
 
     def close(self) -> None:
         if self._owned:
@@ -97,11 +112,77 @@ class BigQueryConnection(Closing):
         region = options.get("region", "region-us")
         return f"bigquery:{self.project} `{region}`.INFORMATION_SCHEMA.{options.get('view', 'JOBS')} last {days} days"
 
+    # -- the layout advisor's port (sqltune.layout.ports.JobUsageConnection; dialect is above) -----------
+    @property
+    def region(self) -> str:
+        """The INFORMATION_SCHEMA region of the connection's location (``US`` -> ``region-us``)."""
+        return f"region-{self._location.lower()}" if self._location else "region-us"
+
+    def schema(self, schemas: Iterable[str] | None = None) -> Schema:
+        """The base tables of the datasets ``schemas`` (of the connection's project) with their columns and
+        types, rows and logical bytes (``TABLE_STORAGE`` of :attr:`region`), partitioning expression and
+        clustering columns (as indexes of method ``partition`` and ``clustering``); see
+        :mod:`~sqltune.connectors.bigquery.layout`."""
+        found = load_schema(self._rows, self.project, schemas or (), self.region)
+        self._rows_of.update({t.qualified_name: t.stats.rows for t in found if t.stats and t.stats.rows})
+        return found
+
+    def layout_sample(self, table: str, columns: Sequence[str], rows: int) -> dict[str, list[Any]]:
+        """About ``rows`` rows of ``table`` (``project.dataset.table``): ``TABLESAMPLE SYSTEM`` reads, and bills,
+        only the sampled blocks; rows come in no particular order."""
+        total = self._rows_of.get(table)
+        percent = 100.0 if not total else min(100.0, 100.0 * rows / total * 1.1)
+        fetched = self._rows(sample_sql(table, columns, percent, max(1, 2 * rows)), {})
+        return {column: [row.get(column.lower()) for row in fetched] for column in columns}
+
+    def layout_facts(self, table: str) -> dict[str, Any]:
+        """Nothing beyond the schema: partitioning and clustering are read with it."""
+        return {}
+
+    def measure_layout(
+        self,
+        table: str,
+        queries: Sequence[tuple[str, str]],
+        ddl: Sequence[str],
+        order_by: Sequence[str] = (),
+        *,
+        timeout_s: float = 300,
+    ) -> list[Measured]:
+        """Not on BigQuery: this connector never writes (a partitioned copy is billed storage and a full scan)."""
+        return []
+
+    def table_jobs(self, table: str, days: int = 30, view: str = "JOBS") -> list[dict[str, Any]]:
+        """Per template (the normalized-literals hash, or the job id of a job without one): calls, bytes
+        processed and billed, and slot time of the jobs of the last ``days`` days that read ``table``
+        (``project.dataset.table``), from ``INFORMATION_SCHEMA.JOBS`` of :attr:`region`. Never sqltune's jobs.
+        A role without ``bigquery.jobs.listAll`` gets :class:`~sqltune.connectors.WorkloadUnavailable`."""
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 180:
+            raise ValueError(f"days must be a whole number from 1 to 180; got {days!r}")
+        project, dataset, name = _parts(table)
+        parameters = {
+            "days": ("INT64", days),
+            "label": ("STRING", LABEL),
+            "project": ("STRING", project),
+            "dataset": ("STRING", dataset),
+            "table": ("STRING", name),
+        }
+        try:
+            return self._rows(table_jobs_sql(self.region, view), parameters)
+        except QueryError as error:
+            if denied(error):
+                raise WorkloadUnavailable(
+                    f"cannot read `{self.region}`.INFORMATION_SCHEMA.{view} ({error}): {JOBS_HINT}"
+                ) from None
+            raise
+
     # -- running statements ---------------------------------------------------------------------------
     def _config(self, parameters: Mapping[str, tuple[str, Any]], dry_run: bool = False) -> Any:
         return bigquery.QueryJobConfig(
             query_parameters=[
-                bigquery.ScalarQueryParameter(name, kind, value) for name, (kind, value) in parameters.items()
+                bigquery.ArrayQueryParameter(name, kind, list(value))
+                if isinstance(value, list | tuple)
+                else bigquery.ScalarQueryParameter(name, kind, value)
+                for name, (kind, value) in parameters.items()
             ],
             maximum_bytes_billed=self._maximum_bytes_billed,
             job_timeout_ms=int(self._timeout_s * 1000),
@@ -161,6 +242,58 @@ class BigQueryConnection(Closing):
             ) from None
         except OSError as error:  # the transport: refused, unreachable
             raise ConnectionError(f"cannot reach BigQuery: {error.strerror or error}") from None
+
+
+def _parts(table: str) -> tuple[str, str, str]:
+    """``project.dataset.table`` split (a domain-scoped project ``example.com:p`` keeps its dot)."""
+    head, _, name = table.rpartition(".")
+    project, _, dataset = head.rpartition(".")
+    if not (project and dataset and name):
+        raise ValueError(f"expected a table as project.dataset.table; got {table!r}")
+    return project, dataset, name
+
+
+_URL_OPTIONS = ("location", "credentials_path", "maximum_bytes_billed", "timeout_s", "api_endpoint")
+
+
+def connect_url(url: str) -> BigQueryConnection:
+    """Open a connection from a URL as ``sqlalchemy-bigquery`` writes them:
+    ``bigquery://project[/dataset][?location=US&credentials_path=key.json&maximum_bytes_billed=...&timeout_s=...]``
+    (``api_endpoint=`` for a private or regional endpoint). Without ``credentials_path``, Application Default
+    Credentials (``GOOGLE_APPLICATION_CREDENTIALS``, ``gcloud auth application-default login``, the metadata
+    server). The dataset becomes :attr:`BigQueryConnection.dataset`.
+    """
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "bigquery" or not parts.netloc:
+        raise ValueError(f"expected bigquery://project[/dataset][?location=...]; got {url!r}")
+    options = {key: values[-1] for key, values in parse_qs(parts.query, keep_blank_values=True).items()}
+    for key in options:
+        if key not in _URL_OPTIONS:
+            raise ValueError(f"unknown option {key!r} in the BigQuery URL; expected {', '.join(_URL_OPTIONS)}")
+    credentials = None
+    if options.get("credentials_path"):
+        try:
+            credentials, _ = google_auth.load_credentials_from_file(  # type: ignore[no-untyped-call]
+                options["credentials_path"], scopes=["https://www.googleapis.com/auth/cloud-platform"]
+            )
+        except (auth_errors.GoogleAuthError, OSError, ValueError) as error:
+            raise ConnectionError(f"cannot read the BigQuery credentials file: {error}") from None
+    try:
+        timeout_s = float(options.get("timeout_s") or 120)
+        maximum = int(options.get("maximum_bytes_billed") or MAXIMUM_BYTES_BILLED)
+    except ValueError:
+        raise ValueError("timeout_s and maximum_bytes_billed in a BigQuery URL are numbers") from None
+    endpoint = options.get("api_endpoint")
+    connection = connect(
+        unquote(parts.netloc),
+        credentials=credentials,
+        location=options.get("location") or None,
+        timeout_s=timeout_s,
+        maximum_bytes_billed=maximum,
+        client_options={"api_endpoint": endpoint} if endpoint else None,
+    )
+    connection.dataset = unquote(parts.path.strip("/")) or None
+    return connection
 
 
 def connect(

@@ -19,7 +19,18 @@ from sqltune.connectors.rows import moment, records
 from sqltune.core.source import InputProblem
 from sqltune.workload.model import Execution
 
-__all__ = ["JOBS_HINT", "STATEMENT_TYPES", "execution", "executions", "jobs_sql", "read_workload"]
+__all__ = [
+    "JOBS_HINT",
+    "JOB_FILTER",
+    "STATEMENT_TYPES",
+    "check_jobs_view",
+    "denied",
+    "execution",
+    "executions",
+    "job_filter",
+    "jobs_sql",
+    "read_workload",
+]
 
 #: Statement types that make a workload (not scripts, DDL or exports).
 STATEMENT_TYPES = ("SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "CREATE_TABLE_AS_SELECT")
@@ -33,15 +44,18 @@ TIMES = {"elapsed": ("total_ms", "max_ms"), "slot": ("total_slot_ms", "max_slot_
 _REGION = re.compile(r"^region-[a-z0-9-]+$")
 _VIEWS = ("JOBS", "JOBS_BY_PROJECT", "JOBS_BY_USER", "JOBS_BY_FOLDER", "JOBS_BY_ORGANIZATION")
 
-_SQL = """WITH jobs AS (
-    SELECT COALESCE(query_info.query_hashes.normalized_literals, job_id) AS template_key, *
-    FROM `{region}`.INFORMATION_SCHEMA.{view}
-    WHERE creation_time >= TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL @days DAY)
+#: The jobs that make a workload: successful query jobs of the last ``@days`` days, never sqltune's own.
+JOB_FILTER = """creation_time >= TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL @days DAY)
       AND job_type = 'QUERY'
       AND state = 'DONE'
       AND error_result IS NULL
       AND statement_type IN ({types})
-      AND NOT EXISTS (SELECT 1 FROM UNNEST(labels) AS label WHERE label.key = @label)
+      AND NOT EXISTS (SELECT 1 FROM UNNEST(labels) AS label WHERE label.key = @label)"""
+
+_SQL = """WITH jobs AS (
+    SELECT COALESCE(query_info.query_hashes.normalized_literals, job_id) AS template_key, *
+    FROM `{region}`.INFORMATION_SCHEMA.{view}
+    WHERE {where}
 ),
 grouped AS (
     SELECT
@@ -81,14 +95,23 @@ def jobs_sql(region: str = "region-us", view: str = "JOBS", bucket: str = "hour"
     """The statement :func:`read_workload` sends (query parameters ``@days`` and ``@label``); documented
     verbatim in ``docs/workload.md``. ``region`` and ``view`` are checked names, not parameters (BigQuery
     takes none in a FROM clause)."""
+    check_jobs_view(region, view)
+    if bucket not in ("hour", "day"):
+        raise ValueError(f"bucket must be 'hour' or 'day'; got {bucket!r}")
+    return _SQL.format(region=region, view=view.upper(), where=job_filter(), bucket=bucket.upper())
+
+
+def job_filter() -> str:
+    """:data:`JOB_FILTER` with the statement types filled in (query parameters ``@days`` and ``@label``)."""
+    return JOB_FILTER.format(types=", ".join(f"'{kind}'" for kind in STATEMENT_TYPES))
+
+
+def check_jobs_view(region: str, view: str) -> None:
+    """``region`` and ``view`` are names put in the statement, not parameters: only known shapes pass."""
     if not _REGION.match(region):
         raise ValueError(f"region must look like 'region-us' or 'region-europe-west2'; got {region!r}")
     if view.upper() not in _VIEWS:
         raise ValueError(f"view must be one of {', '.join(_VIEWS)}; got {view!r}")
-    if bucket not in ("hour", "day"):
-        raise ValueError(f"bucket must be 'hour' or 'day'; got {bucket!r}")
-    types = ", ".join(f"'{kind}'" for kind in STATEMENT_TYPES)
-    return _SQL.format(region=region, view=view.upper(), types=types, bucket=bucket.upper())
 
 
 def _number(value: Any) -> float | None:
@@ -133,6 +156,12 @@ def executions(
 Run = Callable[[str, Mapping[str, tuple[str, Any]]], list[dict[str, Any]]]
 
 
+def denied(error: QueryError) -> bool:
+    """BigQuery refused for want of a permission (not a bad statement)."""
+    text = str(error).lower()
+    return "access denied" in text or "permission" in text or "403" in text
+
+
 def read_workload(
     run: Run,
     label: str,
@@ -153,8 +182,7 @@ def read_workload(
     try:
         rows = run(sql, {"days": ("INT64", days), "label": ("STRING", label)})
     except QueryError as error:
-        text = str(error).lower()
-        if "access denied" in text or "permission" in text or "403" in text:
+        if denied(error):
             raise WorkloadUnavailable(
                 f"cannot read `{region}`.INFORMATION_SCHEMA.{view} ({error}): {JOBS_HINT}"
             ) from None

@@ -23,7 +23,7 @@ from sqltune.connectors.errors import QueryError
 from sqltune.connectors.snowflake.safety import Run, quoted, stored, variant
 from sqltune.schema import Column, ForeignKey, Index, Schema, Table, TableStats, normalise_type
 
-__all__ = ["clustering_columns", "clustering_information", "column_type", "current", "load_schema"]
+__all__ = ["clustering_columns", "clustering_cost", "clustering_information", "column_type", "current", "load_schema"]
 
 # VARCHAR without a length is VARCHAR(16777216): the longest string Snowflake stores.
 _MAX_VARCHAR = 16_777_216
@@ -223,6 +223,23 @@ def clustering_information(run: Run, table: str, columns: Sequence[str] | None =
     info = variant(content)
     if not isinstance(info, dict):
         raise QueryError(f"SYSTEM$CLUSTERING_INFORMATION did not return a JSON object for {table}")
+    return info
+
+
+def clustering_cost(run: Run, table: str, columns: Sequence[str]) -> dict[str, Any]:
+    """``SYSTEM$ESTIMATE_AUTOMATIC_CLUSTERING_COSTS`` of ``table`` clustered by ``columns`` (names or
+    expressions), parsed: ``reportTime``, ``clusteringKey``, ``initial`` and ``maintenance`` (each ``unit``,
+    ``value``, ``comment``; ``maintenance`` is empty, or a comment alone, without enough DML history) and the
+    ``warning`` or ``warnings`` Snowflake adds."""
+    if not isinstance(table, str) or not table.strip():
+        raise ValueError("expected a table name like 'analytics.public.events'")
+    names = [str(column).strip() for column in ([columns] if isinstance(columns, str) else columns)]
+    if not names or not all(names):
+        raise ValueError("columns must name at least one column or expression")
+    rows = run("SELECT SYSTEM$ESTIMATE_AUTOMATIC_CLUSTERING_COSTS(%s, %s)", [table.strip(), f"({', '.join(names)})"])
+    info = variant(next(iter(rows[0].values()), None) if rows else None)
+    if not isinstance(info, dict):
+        raise QueryError(f"SYSTEM$ESTIMATE_AUTOMATIC_CLUSTERING_COSTS did not return a JSON object for {table}")
     return info
 
 

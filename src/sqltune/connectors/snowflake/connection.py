@@ -23,8 +23,14 @@ from snowflake.connector import errors as sf_errors
 
 from sqltune.connectors.errors import ConnectionError, QueryError
 from sqltune.connectors.lifecycle import Closing
-from sqltune.connectors.snowflake.catalog import clustering_information, load_schema
-from sqltune.connectors.snowflake.history import HISTORY_VIEW, SnowflakeStatement, query_history, read_workload
+from sqltune.connectors.snowflake.catalog import clustering_cost, clustering_information, load_schema
+from sqltune.connectors.snowflake.history import (
+    HISTORY_VIEW,
+    SnowflakeStatement,
+    query_history,
+    read_workload,
+    table_dml,
+)
 from sqltune.connectors.snowflake.safety import (
     QUERY_TAG,
     SECRET_OPTIONS,
@@ -161,6 +167,17 @@ class SnowflakeConnection(Closing):
         key, which is how to evaluate a key before defining it; a table without a clustering key needs it.
         """
         return clustering_information(self._rows, table, columns)
+
+    def clustering_cost(self, table: str, columns: Sequence[str]) -> dict[str, Any]:
+        """``SYSTEM$ESTIMATE_AUTOMATIC_CLUSTERING_COSTS`` of ``table`` clustered by ``columns``, parsed (see
+        :func:`~sqltune.connectors.snowflake.catalog.clustering_cost`): the credits to cluster it once and,
+        with enough DML history, per day to keep it clustered."""
+        return clustering_cost(self._rows, table, columns)
+
+    def table_dml(self, table: str, days: int = 30) -> dict[str, float]:
+        """Rows added, removed and updated in ``table`` over the last ``days`` days (``TABLE_DML_HISTORY``;
+        see :func:`~sqltune.connectors.snowflake.history.table_dml`)."""
+        return table_dml(self._rows, table, days)
 
     # -- the layout advisor's port (sqltune.layout.ports.ClusteringConnection; dialect is above) ----------
 

@@ -8,6 +8,7 @@
   hour), optionally joined with ``ACCESS_HISTORY`` (base objects and columns read);
 - :func:`read_workload`: the workload as :class:`~sqltune.workload.model.Execution` records, one per template
   and hour, through :func:`execution` (the row mapping, also used on recorded rows);
+- :func:`table_dml`: the rows added, removed and updated in one table (``ACCOUNT_USAGE.TABLE_DML_HISTORY``);
 - :data:`ACCOUNT_USAGE_HINT`: the grant to ask for when ACCOUNT_USAGE cannot be read.
 
 The public entry points are :meth:`SnowflakeConnection.query_history
@@ -38,6 +39,7 @@ __all__ = [
     "history_sql",
     "query_history",
     "read_workload",
+    "table_dml",
 ]
 
 #: How to get ACCOUNT_USAGE read, for the error raised when it cannot be.
@@ -359,3 +361,34 @@ def read_workload(
             kind=ProblemKind.SKIPPED,
         )
     yield from executions(found, time)
+
+
+TABLE_DML_VIEW = "SNOWFLAKE.ACCOUNT_USAGE.TABLE_DML_HISTORY"
+
+
+def table_dml(run: Run, table: str, days: int = 30) -> dict[str, float]:
+    """Rows ``added``, ``removed`` and ``updated`` in ``table`` (``database.schema.table``) by the DML of the
+    last ``days`` days, and the ``hours`` that had any, from ``TABLE_DML_HISTORY`` (hourly, up to 6 hours
+    late; Snowpipe's loads count, automatic clustering's and other background services' do not). Without the
+    grant: :class:`~sqltune.connectors.WorkloadUnavailable` naming it."""
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365:
+        raise ValueError(f"days must be a whole number from 1 to 365 (ACCOUNT_USAGE keeps a year); got {days!r}")
+    parts = [stored(part) for part in table.split(".")]
+    if len(parts) != 3 or not all(parts):
+        raise ValueError(f"expected a table as database.schema.table; got {table!r}")
+    sql = (
+        "SELECT COALESCE(SUM(rows_added), 0) AS added, COALESCE(SUM(rows_removed), 0) AS removed,"
+        " COALESCE(SUM(rows_updated), 0) AS updated, COUNT(*) AS hours"
+        f" FROM {TABLE_DML_VIEW}"
+        " WHERE database_name = %(database)s AND schema_name = %(schema)s AND table_name = %(table)s"
+        " AND start_time >= DATEADD('day', -%(days)s, CURRENT_TIMESTAMP())"
+    )
+    params = {"database": parts[0], "schema": parts[1], "table": parts[2], "days": days}
+    try:
+        rows = run(sql, params)
+    except QueryError as error:
+        if error.sqlstate == TIMEOUT_SQLSTATE or not not_authorised(str(error)):
+            raise
+        raise WorkloadUnavailable(f"cannot read {TABLE_DML_VIEW} ({error}): {ACCOUNT_USAGE_HINT}") from None
+    row = rows[0] if rows else {}
+    return {key: float(row.get(key) or 0) for key in ("added", "removed", "updated", "hours")}
