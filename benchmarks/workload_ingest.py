@@ -21,7 +21,8 @@ Figures, medians over ``--runs``: executions per CPU second of the tool (user + 
 shared, and CPU time is what one core gives), per wall second, and the tool's peak resident memory, all as
 GNU ``/usr/bin/time`` reports them (Debian package ``time``). The "generated" column is how many distinct templates the
 log really holds. Targets (issue 10): >= 10x both baselines' throughput, >= 100,000 executions/s on one core,
-the same peak memory at 100k and at 1M.
+the same peak memory at 100k and at 1M. Last, the agreement of a PostgreSQL log captured together with
+pg_stat_statements (``--agreement`` prints only that).
 """
 
 from __future__ import annotations
@@ -152,6 +153,42 @@ def micro(size: int, templates: int, rounds: int) -> None:
     )
 
 
+CAPTURE = ROOT / "fixtures" / "workloads" / "logs" / "postgres"
+
+
+def agreement() -> None:
+    """The log <-> pg_stat_statements agreement on a run captured both ways (benchmarks/capture: pgbench in the
+    simple, extended and prepared protocols and the TPC-H queries, between a reset and a read of the view)."""
+    from collections import Counter
+
+    from sqltune.workload import Execution, Workload
+    from sqltune.workload.fingerprint import normalize
+    from sqltune.workload.sources import one_by_one, postgres_log
+
+    view = json.loads((CAPTURE / "pg_stat_statements.json").read_text())
+    calls = {row["queryid"]: row["calls"] for row in view}
+    text_of = {row["queryid"]: normalize(row["query"]) for row in view}
+    print("\nagreement of the captured PostgreSQL log with pg_stat_statements (fixtures/workloads/logs/postgres)")
+    for name in ("postgresql.log", "postgresql.csv", "postgresql.json"):
+        workload = Workload.from_postgres_log(CAPTURE / name)
+        owner: dict[str, set[str]] = {}
+        for template in workload:
+            for queryid in template.ids.get("queryid", []):
+                owner.setdefault(queryid, set()).add(template.text)
+        records = one_by_one(postgres_log.read(CAPTURE / name))
+        counted = Counter(dict(e.ids).get("queryid") for e in records if isinstance(e, Execution))
+        one_each = sum(1 for texts in owner.values() if len(texts) == 1)
+        same_calls = sum(1 for queryid, number in calls.items() if counted.get(queryid) == number)
+        several = [t for t in workload if len(t.ids.get("queryid", [])) > 1]
+        same_text = all(len({text_of[q] for q in t.ids["queryid"]}) == 1 for t in several)
+        print(
+            f"  {name:<16} {len(workload)} templates, {len(owner)} of {len(calls)} queryids seen, "
+            f"{one_each} in exactly one template; calls equal for {same_calls} of {len(calls)} queryids; "
+            f"{len(workload) - len(several)} templates with one queryid or none, {len(several)} with several "
+            f"({'each the same text in pg_stat_statements' if same_text else 'NOT the same text'})"
+        )
+
+
 def table(size: int, truth: int, rows: list[tuple[str, str, Run]]) -> None:
     print(f"\n{size:,} executions ({truth:,} templates generated)")
     header = (
@@ -181,11 +218,15 @@ def main() -> None:
     parser.add_argument("--logs", type=Path, help="folder to keep the generated logs in (default: a temporary one)")
     parser.add_argument("--skip-baselines", action="store_true", help="sqltune only")
     parser.add_argument("--micro", action="store_true", help="only fingerprint + Workload.add, in this process")
+    parser.add_argument("--agreement", action="store_true", help="only the log <-> pg_stat_statements agreement")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.micro:
         for size in sizes:
             micro(min(size, 200_000), args.templates, args.runs)
+        return
+    if args.agreement:
+        agreement()
         return
     load = os.getloadavg()
     print(f"workload ingest: {os.cpu_count()} CPUs, load average {load[0]:.1f} at start; medians of {args.runs} runs")
@@ -220,6 +261,7 @@ def main() -> None:
     finally:
         if args.logs is None:
             shutil.rmtree(folder, ignore_errors=True)
+    agreement()
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 
 
