@@ -83,3 +83,13 @@ def test_any_literals_give_one_template(first: list[str], second: list[str]) -> 
     a, b = first[0], second[0]
     query = "SELECT name FROM users WHERE id = {} AND tag IN ({}) ORDER BY 1"
     assert fingerprint(query.format(a, ", ".join(first))) == fingerprint(query.format(b, ", ".join(second)))
+
+
+def test_mysql_quotes_double_quoted_strings_and_backticked_names() -> None:
+    digest = "SELECT `c_name` FROM `customer` `c` WHERE `c` . `c_custkey` = ? AND `c_mktsegment` = ?"
+    sent = 'select c_name from customer c where c.c_custkey = 7 and c_mktsegment = "BUILDING"'
+    assert fingerprint(digest, "mysql") == fingerprint(sent, "mysql") == fingerprint(sent, "mariadb")
+    # elsewhere "…" names an identifier, kept as written
+    assert fingerprint(sent, "postgres") != fingerprint(sent.replace('"BUILDING"', "'x'"), "postgres")
+    # a backticked name that is not a plain one is kept; a backtick inside a string is no quote
+    assert normalize("SELECT `my col`, '`x`' FROM t", True, True) == "select `my col`,? from t"

@@ -96,11 +96,13 @@ def test_normalize_equals_the_uncached_full_pass(text: str) -> None:
 @example(["SELECT E'a\\'b'", "SELECT 1"])  # a prefixed string
 @example(["SELECT 'x\x01\ny'", "SELECT \x02 1"])  # the separator's and the mark's characters
 @example(["SELECT 1?'a'", "SELECT 'a'1, ?'b'?, -'c'"])
+@example(["'", "\\"])  # with backslash escapes, no string pattern takes the first quote of the joined texts
 @example(["SELECT 'a'-- 'b'\n, 1 /* 'c' */", "SELECT '--', '/*', 2 /* unterminated"])
 @example(['SELECT "T1", 1', "SELECT 'x' -- c", "SELECT $a$ 1 $a$"])
 def test_normalize_many_equals_normalize_one_by_one(texts: list[str]) -> None:
-    for backslashes in (False, True):
-        assert fp.normalize_many(texts, backslashes) == [fp.normalize(text, backslashes) for text in texts]
+    for backslashes, mysql in ((False, False), (True, False), (True, True)):
+        expected = [fp.normalize(text, backslashes, mysql) for text in texts]
+        assert fp.normalize_many(texts, backslashes, mysql) == expected
 
 
 @given(any_text)

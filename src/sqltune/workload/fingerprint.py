@@ -36,6 +36,7 @@ __all__ = [
     "fingerprint",
     "fingerprint_normalized",
     "literals",
+    "mysql_quotes",
     "normalize",
     "normalize_many",
 ]
@@ -167,6 +168,8 @@ def _finish(text: str) -> str:
     executions of a template mostly differ only in their literals, which _strip() already replaced."""
     text = " ".join(text.split())
     text = text.replace(" ,", ",").replace(", ", ",").replace("( ", "(").replace(" )", ")").replace(" (", "(")
+    if " . " in text:  # a qualified name as digest tables write it: "c . c_custkey"
+        text = text.replace(" . ", ".")
     text = text.rstrip("; ")
     if "?" in text:
         if "-?" in text or "+?" in text or "- ?" in text or "+ ?" in text:
@@ -176,15 +179,50 @@ def _finish(text: str) -> str:
     return text
 
 
-def normalize(sql: str, backslash_escapes: bool = False) -> str:
+def normalize(sql: str, backslash_escapes: bool = False, mysql_quotes: bool = False) -> str:
     """The template key of ``sql``: the same for every execution that differs only in literals, comments,
     white space, keyword case or the length of a literal list. Parentheses and commas are written tight
     (``f(a,b)``); :func:`display` spaces the text out for people. ``backslash_escapes``: a backslash escapes
     the next character in every string, as in MySQL (:func:`backslash_escapes`); otherwise only in E''.
+    ``mysql_quotes``: ``"…"`` is a string and a backticked plain name is the name, as in MySQL's default
+    ``sql_mode`` (:func:`mysql_quotes`), so that a digest table's ``SELECT `id` FROM `t``` and a slow log's
+    ``SELECT id FROM t`` are one template.
 
     Cost: one pass of a regular expression over the text when it holds no comment or quoted identifier (two
-    with strings), then a look-up; the rest is done once per distinct stripped text (:data:`FINISHED_CACHE`)."""
+    with strings), then a look-up; the rest is done once per distinct stripped text (:data:`FINISHED_CACHE`).
+
+    >>> normalize('SELECT `id`, "x" FROM `Orders` WHERE `my col` = 1', True, True)
+    'select id,? from orders where `my col` = ?'
+    """
+    if mysql_quotes and ('"' in sql or "`" in sql):
+        sql = _MYSQL_QUOTED.sub(_mysql_unquote, sql)
     return _finish(_strip(sql, backslash_escapes))
+
+
+#: Dialects where ``"…"`` is a string and ``\`name\``` an identifier (MySQL's default sql_mode, BigQuery, Spark).
+MYSQL_QUOTING_DIALECTS = frozenset(
+    {"mysql", "mariadb", "bigquery", "spark", "spark2", "databricks", "hive", "doris", "starrocks", "singlestore"}
+)
+# Strings, comments, double-quoted strings and backticked names of MySQL, in one pass (a quote inside a string
+# or a comment is not one).
+_MYSQL_QUOTED = re.compile(
+    r"""'(?:[^'\\]|''|\\.)*(?:'|\Z)|--[^\n]*|/\*.*?(?:\*/|\Z)|#[^\n]*"""
+    r"""|(?P<string>"(?:[^"\\]|""|\\.)*(?:"|\Z))|`(?P<name>[A-Za-z_][A-Za-z0-9_$]*)`""",
+    re.DOTALL,
+)
+
+
+def _mysql_unquote(match: re.Match[str]) -> str:
+    if match.group("name") is not None:
+        return match.group("name")
+    if match.group("string") is not None:
+        return "''"
+    return match.group()
+
+
+def mysql_quotes(dialect: str | None) -> bool:
+    """Whether ``dialect`` reads ``"…"`` as a string and backticks as identifier quotes, as MySQL does."""
+    return (dialect or "").lower() in MYSQL_QUOTING_DIALECTS
 
 
 # normalize_many(): statements joined by a separator no SQL text holds (checked), strings marked by one
@@ -215,7 +253,7 @@ def _needs_one_by_one(sql: str) -> bool:
     )
 
 
-def normalize_many(sqls: list[str], backslash_escapes: bool = False) -> list[str]:
+def normalize_many(sqls: list[str], backslash_escapes: bool = False, mysql_quotes: bool = False) -> list[str]:
     """``[normalize(sql) for sql in sqls]``, in bulk: each regular expression runs once over all the texts
     joined, instead of once per text (the path of large logs: a few passes over megabytes instead of millions
     of calls). Texts with quoted identifiers, ``#`` comments or dollar quotes are normalised one by one; texts
@@ -229,19 +267,20 @@ def normalize_many(sqls: list[str], backslash_escapes: bool = False) -> list[str
     if not _needs_one_by_one(joined):
         parts = _strip_joined(joined, backslash_escapes, len(sqls))
         if parts is None:
-            return [normalize(sql, backslash_escapes) for sql in sqls]
+            return [normalize(sql, backslash_escapes, mysql_quotes) for sql in sqls]
         finish = _finish
         return [finish(part) for part in parts]
     keys: list[str] = []
     bulk: list[int] = []
     for index, sql in enumerate(sqls):
         if _needs_one_by_one(sql):
-            keys.append(_finish(_strip_full(sql, backslash_escapes)))
+            keys.append(normalize(sql, backslash_escapes, mysql_quotes))
         else:
             keys.append("")
             bulk.append(index)
     if bulk:
-        for index, key in zip(bulk, normalize_many([sqls[i] for i in bulk], backslash_escapes), strict=True):
+        texts = [sqls[i] for i in bulk]
+        for index, key in zip(bulk, normalize_many(texts, backslash_escapes, mysql_quotes), strict=True):
             keys[index] = key
     return keys
 
@@ -253,6 +292,8 @@ def _strip_joined(joined: str, backslash_escapes: bool, count: int) -> list[str]
         return None
     if "'" in joined:
         joined = (_PLAIN_STRING_BACKSLASH if backslash_escapes else _PLAIN_STRING).sub(_MARK, joined)
+        if "'" in joined:  # a quote no string pattern took (a backslash at the very end of a text)
+            return None
     if "--" in joined or "/*" in joined:
         joined = _CLEAN_COMMENT.sub(" ", joined)
         if "--" in joined or "/*" in joined:
@@ -279,7 +320,7 @@ def display(normalized: str) -> str:
 
 def fingerprint(sql: str, dialect: str | None = None) -> str:
     """A short stable key (16 hex digits) of ``sql``'s template; equal for executions of one template."""
-    return fingerprint_normalized(normalize(sql, backslash_escapes(dialect)))
+    return fingerprint_normalized(normalize(sql, backslash_escapes(dialect), mysql_quotes(dialect)))
 
 
 def backslash_escapes(dialect: str | None) -> bool:

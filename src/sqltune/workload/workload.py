@@ -29,7 +29,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqltune.core.source import InputProblem, read_json
 from sqltune.workload.batch import ExecutionBatch, fold
-from sqltune.workload.fingerprint import backslash_escapes, fingerprint_normalized, normalize, normalize_many
+from sqltune.workload.fingerprint import (
+    backslash_escapes,
+    fingerprint_normalized,
+    mysql_quotes,
+    normalize,
+    normalize_many,
+)
 from sqltune.workload.model import (
     BUCKET_SECONDS,
     MAX_BUCKETS,
@@ -73,7 +79,8 @@ class Workload:
         max_buckets: int | None = MAX_BUCKETS,
     ) -> None:
         self.dialect = dialect
-        self._backslashes = backslash_escapes(dialect)  # how the dialect's strings escape quotes
+        # how the dialect quotes: backslash escapes in strings; "…" strings and `names` (MySQL)
+        self._quoting = (backslash_escapes(dialect), mysql_quotes(dialect))
         self.sample_limit = sample_limit
         self.bucket_seconds = bucket_seconds
         #: At most this many time buckets in all (None: no limit); see :data:`~sqltune.workload.model.MAX_BUCKETS`.
@@ -89,7 +96,7 @@ class Workload:
     def add(self, execution: Execution, normalized: str | None = None) -> Template:
         """Fold one execution into its template (made on first sight); ``normalized`` skips normalising
         when the caller already has the key (a batch path, a source that stores it)."""
-        key = normalize(execution.sql, self._backslashes) if normalized is None else normalized
+        key = normalize(execution.sql, *self._quoting) if normalized is None else normalized
         template = self._by_text.get(key)
         if template is None:
             template = Template(
@@ -110,7 +117,7 @@ class Workload:
         normalised in bulk, aggregated per template with numpy; the same result as :meth:`add` one by one."""
         if not len(batch):
             return
-        keys = normalize_many(batch.sql, self._backslashes)
+        keys = normalize_many(batch.sql, *self._quoting)
         slots: dict[str, int] = {}
         groups = [slots.setdefault(key, len(slots)) for key in keys]
         templates: list[Template] = []
@@ -199,7 +206,7 @@ class Workload:
 
     def template_of(self, sql: str) -> Template | None:
         """The template ``sql`` is an execution of, if this workload has it."""
-        return self._by_text.get(normalize(sql, self._backslashes))
+        return self._by_text.get(normalize(sql, *self._quoting))
 
     @property
     def calls(self) -> int:
