@@ -80,8 +80,9 @@ COMMON_PREFIXES = (
 )
 
 _LEVELS = "LOG|ERROR|WARNING|FATAL|PANIC|NOTICE|INFO|DEBUG[1-5]?|DETAIL|HINT|CONTEXT|STATEMENT|QUERY|LOCATION"
-_ZONE = r"(?: (?:[A-Za-z][A-Za-z0-9_/+-]*|[+-]\d\d(?::?\d\d)?))?"
-_STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
+# Digits are ASCII ([0-9]: a class of ten scans faster than \d's Unicode category).
+_ZONE = r"(?: (?:[A-Za-z][A-Za-z0-9_/+-]*|[+-][0-9][0-9](?::?[0-9][0-9])?))?"
+_STAMP = r"[0-9]{4}-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]"
 # What each escape of log_line_prefix prints: (group name or None, pattern). The first %t/%m/%n is the time.
 _ESCAPES: dict[str, tuple[str | None, str]] = {
     "a": (None, r"[^\n]*?"),
@@ -90,19 +91,19 @@ _ESCAPES: dict[str, tuple[str | None, str]] = {
     "r": (None, r"\S*"),
     "h": (None, r"\S*"),
     "b": (None, r"[^\n]*?"),
-    "p": ("pid", r"\d+"),
-    "P": (None, r"\d*"),
+    "p": ("pid", r"[0-9]+"),
+    "P": (None, r"[0-9]*"),
     "t": ("t", _STAMP + _ZONE),
-    "m": ("t", _STAMP + r"\.\d{3}" + _ZONE),
-    "n": ("epoch", r"\d+(?:\.\d+)?"),
+    "m": ("t", _STAMP + r"\.[0-9]{3}" + _ZONE),
+    "n": ("epoch", r"[0-9]+(?:\.[0-9]+)?"),
     "i": (None, r"[^\n]*?"),
     "e": (None, r"[0-9A-Z]{5}"),
     "c": ("session", r"[0-9a-f]+\.[0-9a-f]+"),
-    "l": (None, r"\d+"),
+    "l": (None, r"[0-9]+"),
     "s": (None, _STAMP + _ZONE),
-    "v": (None, r"(?:\d+/\d+)?"),
-    "x": (None, r"\d+"),
-    "Q": ("qid", r"-?\d+"),
+    "v": (None, r"(?:[0-9]+/[0-9]+)?"),
+    "x": (None, r"[0-9]+"),
+    "Q": ("qid", r"-?[0-9]+"),
 }
 _ESCAPE = re.compile(r"%(-?\d*)(.)")
 #: The fields an entry pattern has (those its prefix lacks never match: ``None``), then severity and message.
