@@ -10,10 +10,13 @@ did read some of it (so that the comparison is not vacuous).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sqltune.core.source import InputProblem
 from sqltune.testing.workloads import generate, write_mysql_slow_log, write_postgres_log
@@ -133,3 +136,9 @@ def test_mysql_fast_path_on_a_generated_log(tmp_path: Path, monkeypatch: pytest.
     )
     assert fast == slow
     assert used >= 5 and len(fast) == 3000
+
+
+@given(st.integers(0, 10**9), st.integers(0, 999_999))
+def test_mysql_query_time_is_read_exactly(seconds: int, micro: int) -> None:
+    text = f"{seconds}.{micro:06d}".encode()
+    assert mysql_slow_log._milliseconds(text) == float(Decimal(text.decode()) * 1000)

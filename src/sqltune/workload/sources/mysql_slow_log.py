@@ -124,7 +124,8 @@ _ENTRY = re.compile(
     rb"(?:# Time: [^\n]*\n)?"
     rb"# User@Host:(?P<user>[^\[\n]*)\[[^\n]*\n"
     rb"(?P<thread># Thread_id: [^\n]*\n)?"
-    rb"# Query_time: *(?P<seconds>[0-9]+\.[0-9]+) +Lock_time: *[0-9.]+ +Rows_sent: *(?P<rows>[0-9]+)[^\n]*\n"
+    rb"# Query_time: *(?P<seconds>[0-9]+)\.(?P<micro>[0-9]{6}) +Lock_time: *[0-9.]+"
+    rb" +Rows_sent: *(?P<rows>[0-9]+)[^\n]*\n"
     rb"(?:# (?!Time:|User@Host:|Query_time:|administrator command:)[^\n]*\n)*"
     rb"(?:use (?P<use>[^\n]*)\n)?"
     rb"SET timestamp=(?P<epoch>[0-9]+);\n"
@@ -150,7 +151,7 @@ def _columns(
             return None
         kept = [index for index, line in enumerate(junk) if not line]
         columns = [[column[index] for index in kept] for column in columns]
-    users, threads, seconds, sent, uses, epochs, sqls = columns
+    users, threads, seconds, micro, sent, uses, epochs, sqls = columns
     count = len(sqls)
     # The statement starts on the line after "SET timestamp=": its line number, as the line-by-line reader
     # gives it. (The check that there are as many such lines as entries keeps a statement line that starts
@@ -181,16 +182,18 @@ def _columns(
                 databases.append(use_db or None)
     else:
         databases = [use_db or None] * count
-    at: list[float | None] = [float(epoch) for epoch in epochs]
+    at: list[float | None] = list(map(float, epochs))
     texts = b"\0".join(sqls).decode("utf-8", "replace").split("\0")
     if len(texts) != count:
         texts = [sql.decode("utf-8", "replace") for sql in sqls]
-    names: list[str | None] = [user.strip().decode("utf-8", "replace") for user in users]
+    named = {user: user.strip().decode("utf-8", "replace") for user in set(users)}  # a few users write a log
+    names: list[str | None] = [named[user] for user in users]
     batch.sql = [text[:-1].strip() for text in texts]  # without the ";", as the line reader gives it
-    batch.duration_ms = [round(float(value) * 1000.0, 6) for value in seconds]
+    # Microseconds as an integer, over 1,000, as _milliseconds() reads them.
+    batch.duration_ms = [int(whole + fraction) / 1000 for whole, fraction in zip(seconds, micro, strict=True)]
     batch.at = at
     batch.line = statement_lines.tolist()
-    batch.rows = [int(value) for value in sent]
+    batch.rows = list(map(int, sent))
     batch.queryid = [None] * count
     batch.database = databases
     batch.user = names
@@ -245,6 +248,16 @@ def _entry_time(header: bytes) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _milliseconds(seconds: bytes) -> float:
+    """``Query_time`` (seconds, MySQL and MariaDB write six decimals) in milliseconds, exactly: the
+    microseconds as an integer, over 1,000 (float arithmetic on the seconds would be off in the last digit for
+    long statements)."""
+    whole, dot, fraction = seconds.partition(b".")
+    if dot and len(fraction) == 6 and whole.isdigit() and fraction.isdigit():
+        return int(whole + fraction) / 1000
+    return round(float(seconds) * 1000.0, 6)
 
 
 def _set_timestamp(line: bytes) -> int | None:
