@@ -1,4 +1,5 @@
-"""Fixtures of the designer's tests: a private dbt (the ``dbt`` extra) and small TPC-H data in PostgreSQL."""
+"""Fixtures of the designer's tests: private dbt programs (dbt-postgres, dbt-snowflake), small TPC-H data in
+PostgreSQL, the TPC-H star designed from the 22 queries and built there once, and the fakesnow server."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import sql
+
+from sqltune.schema import Schema
+from sqltune.testing.star import BuiltStar
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sqltune"
@@ -43,9 +47,17 @@ def tpch_csv() -> Path:
     return folder
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
+def dbt_snowflake() -> Path:
+    """The dbt executable of a private venv with dbt-snowflake (made once, cached, under a lock)."""
+    from sqltune.testing.dbt import ensure_dbt_snowflake
+
+    return ensure_dbt_snowflake()
+
+
+@pytest.fixture(scope="session")
 def tpch_source(pg_dsn: str, tpch_csv: Path) -> Iterator[str]:
-    """A schema holding the TPC-H tables, keys and data; its name (dropped afterwards)."""
+    """A schema holding the TPC-H tables, keys and data, read only by the tests; its name (dropped afterwards)."""
     name = f"tpch_{uuid.uuid4().hex[:10]}"
     statements = [s.strip() for s in (ROOT / "fixtures/schemas/tpch.sql").read_text().split(";") if s.strip()]
     with psycopg.connect(pg_dsn, autocommit=True) as connection:
@@ -76,3 +88,27 @@ def fakesnow_server(services: Path) -> dict[str, object]:
     from sqltune.testing.services import shared_service
 
     return shared_service(services, "fakesnow", start_server).address
+
+
+@pytest.fixture(scope="session")
+def tpch_star(
+    dbt: Path, tpch_source: str, pg_dsn: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BuiltStar]:
+    """The TPC-H star built once for the session's comparisons (its dbt output kept for the build test)."""
+    from sqltune.design import design_star_schema
+    from sqltune.design.emit import write_outputs
+    from sqltune.testing.star import dbt_build
+    from sqltune.workload import Workload
+
+    schema = Schema.load(ROOT / "fixtures/schemas/tpch.sql", "postgres")
+    result = design_star_schema(schema, Workload.from_sql(ROOT / "fixtures/workloads/tpch", dialect="postgres"))
+    folder = tmp_path_factory.mktemp("tpch-star")
+    write_outputs(result.design, schema, folder, result.coverage)
+    star = f"star_{uuid.uuid4().hex[:10]}"
+    try:
+        yield BuiltStar(
+            schema, result, folder, tpch_source, star, dbt_build(dbt, folder / "dbt", pg_dsn, tpch_source, star)
+        )
+    finally:
+        with psycopg.connect(pg_dsn, autocommit=True) as connection:
+            connection.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(star)))

@@ -21,10 +21,12 @@ def test_text_report_shows_the_design_with_evidence_and_coverage(tmp_path: Path)
     assert "    folded: nation, region" in out
     assert "    hierarchy: c_nation_region_name > c_nation_name > c_name" in out
     assert "measure l_quantity: additive [avg, sum] stored as sum + count" in out
-    assert "coverage: 86% of the analytic workload answered (19 of 22 analytic templates" in out
+    assert "coverage: 100% of the analytic workload answered (22 of 22 analytic templates" in out
     assert "  q05.sql: joins 5 -> 2" in out
-    assert "  q13.sql: not answered: orders read here" in out
-    assert "wrote 47 files to" in result.stderr
+    assert "  q13.sql: joins 1 -> 1" in out
+    assert "fact fct_orders: grain (o_orderkey), sources orders; the header of fct_lineitem, at its own grain" in out
+    assert "conformed dimensions: dim_part, dim_supplier, dim_customer, dim_date" in out
+    assert "wrote 54 files to" in result.stderr
     for path in (
         "design.json",
         "ddl/postgres.sql",
@@ -34,6 +36,8 @@ def test_text_report_shows_the_design_with_evidence_and_coverage(tmp_path: Path)
         "queries/q05.sql",
         "dbt/dbt_project.yml",
         "dbt/models/marts/fct_lineitem.sql",
+        "dbt/models/marts/fct_orders.sql",
+        "queries/q13.sql",
         "dbt/models/marts/schema.yml",
         "dbt/macros/sqltune_key.sql",
         "dbt/models/staging/stg_orders.sql",
@@ -52,9 +56,10 @@ def test_json_is_the_design_with_its_coverage() -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["format"] == "sqltune-star-design"
-    assert [f["name"] for f in data["facts"]] == ["fct_lineitem", "fct_partsupp"]
-    assert data["conformed"] == ["dim_part", "dim_supplier"]
-    assert data["coverage"]["share"] == round(19 / 22, 4)
+    assert [f["name"] for f in data["facts"]] == ["fct_lineitem", "fct_partsupp", "fct_orders"]
+    assert [f["header_of"] for f in data["facts"]] == [None, None, "fct_lineitem"]
+    assert data["conformed"] == ["dim_part", "dim_supplier", "dim_customer", "dim_date"]
+    assert data["coverage"]["share"] == 1.0
     q05 = next(q for q in data["coverage"]["queries"] if q["template"] == "q05.sql")
     assert q05["joins_before"] == 5 and q05["joins_after"] == 2 and q05["answered"]
 

@@ -24,7 +24,7 @@ def tpch_ddl(dialect: str) -> list[str]:
 
 def test_postgres_ddl_creates_the_star_with_its_keys(pg_dsn: str) -> None:
     statements = tpch_ddl("postgres")
-    assert len(statements) == 7
+    assert len(statements) == 9  # 6 dimensions (two junk ones), 3 facts
     name = f"ddl_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(pg_dsn, autocommit=True) as connection:
         connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(name)))
@@ -40,6 +40,7 @@ def test_postgres_ddl_creates_the_star_with_its_keys(pg_dsn: str) -> None:
         finally:
             connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
     assert ("fct_lineitem", "dim_customer") in references and ("fct_partsupp", "dim_part") in references
+    assert ("fct_orders", "dim_customer") in references and ("fct_orders", "dim_orders_flags") in references
     assert sum(1 for child, parent in references if (child, parent) == ("fct_lineitem", "dim_date")) == 4
 
 
@@ -66,4 +67,6 @@ def test_snowflake_ddl_runs_on_fakesnow(fakesnow_server: dict[str, object]) -> N
         tables = [row[0].lower() for row in cursor.fetchall()]
     finally:
         connection.close()
-    assert {"dim_customer", "dim_date", "dim_lineitem_flags", "fct_lineitem", "fct_partsupp"} <= set(tables)
+    assert {"dim_customer", "dim_date", "dim_lineitem_flags", "fct_lineitem", "fct_partsupp", "fct_orders"} <= set(
+        tables
+    )

@@ -21,11 +21,21 @@ def shop() -> DesignResult:
 
 
 def test_one_fact_at_order_line_grain_with_the_order_header_folded(shop: DesignResult) -> None:
-    assert [f.name for f in shop.design.facts] == ["fct_order_items"]
+    assert [f.name for f in shop.design.facts] == ["fct_order_items", "fct_orders"]
     fact = shop.design.facts[0]
     assert fact.grain == ("order_id", "line_no") and fact.sources == ["order_items", "orders"]
     assert fact.degenerate == ["order_id", "line_no"]
     assert fact.column("id") is None  # orders.id is order_items.order_id: one column
+
+
+def test_orders_counted_on_their_own_get_a_header_fact(shop: DesignResult) -> None:
+    # a6 counts orders per status: the line fact cannot (an order without lines would be missing).
+    orders = shop.design.fact("fct_orders")
+    assert orders is not None and orders.header_of == "fct_order_items" and orders.grain == ("id",)
+    assert orders.why.templates == ["a6_orders_per_status.sql"]
+    assert "1 analytic template reads it at its own grain" in orders.why.reason
+    assert {r.dimension for r in orders.dimensions} == {"dim_customers", "dim_date", "dim_orders_flags"}
+    assert "dim_customers" in shop.design.conformed()
 
 
 def test_oltp_only_tables_never_become_facts_or_bridges(shop: DesignResult) -> None:
@@ -97,9 +107,12 @@ def test_coverage_counts_the_analytic_workload_and_sets_oltp_aside(shop: DesignR
         "a3_shipping_mix.sql",
         "a4_units_by_tag.sql",
         "a5_revenue_by_city.sql",
+        "a6_orders_per_status.sql",
     ]
-    assert "orders read here without" in (by_name["a6_orders_per_status.sql"].reason or "")
-    assert coverage.share == pytest.approx(5 / 6) and coverage.share_all == pytest.approx(5 / 13)
+    assert "FROM fct_orders AS o JOIN dim_orders_flags AS o_flags" in (
+        by_name["a6_orders_per_status.sql"].rewritten or ""
+    )
+    assert coverage.share == 1.0 and coverage.share_all == pytest.approx(6 / 13)
     assert (
         by_name["a1_revenue_by_region_month.sql"].joins_before,
         by_name["a1_revenue_by_region_month.sql"].joins_after,

@@ -111,10 +111,31 @@ def test_order_and_line_numbers_are_degenerate_dimensions(tpch: DesignResult) ->
 def test_partsupp_is_a_second_fact_and_part_and_supplier_are_conformed(tpch: DesignResult) -> None:
     partsupp = tpch.design.fact("fct_partsupp")
     assert partsupp is not None and partsupp.grain == ("ps_partkey", "ps_suppkey")
-    assert sorted(tpch.design.conformed()) == ["dim_part", "dim_supplier"]
+    assert sorted(tpch.design.conformed()) == ["dim_customer", "dim_date", "dim_part", "dim_supplier"]
     matrix = tpch.design.bus_matrix()
     assert set(matrix["fct_partsupp"]) == {"dim_part", "dim_supplier"}
     assert matrix["fct_lineitem"]["dim_date"] == ["ship_date", "commit_date", "receipt_date", "order_date"]
+
+
+def test_orders_read_at_their_own_grain_get_an_order_fact_conformed_with_the_line_fact(tpch: DesignResult) -> None:
+    # q04 (EXISTS on the lines), q13 (customers LEFT JOIN orders) and q22 (NOT EXISTS orders) read orders
+    # where the line fact cannot answer: a header fact, one row per order, beside the line-grain fact.
+    orders = tpch.design.fact("fct_orders")
+    assert orders is not None and orders.table == "orders" and orders.header_of == "fct_lineitem"
+    assert orders.grain == ("o_orderkey",) and orders.sources == ["orders"] and orders.joins == []
+    assert orders.degenerate == ["o_orderkey"]
+    assert orders.why.templates == ["q04.sql", "q13.sql", "q22.sql"]
+    assert "conformed with fct_lineitem through dim_customer, dim_date" in orders.why.reason
+    assert tpch.design.bus_matrix()["fct_orders"] == {
+        "dim_customer": ["customer"],
+        "dim_date": ["order_date"],
+        "dim_orders_flags": ["flags"],
+    }
+    flags = tpch.design.dimension("dim_orders_flags")
+    assert flags is not None and flags.natural_key == ("o_orderstatus", "o_orderpriority", "o_shippriority")
+    # The line fact is unchanged: orders stay folded into it for the queries that read both.
+    lineitem = tpch.design.fact("fct_lineitem")
+    assert lineitem is not None and lineitem.sources[:2] == ["lineitem", "orders"] and lineitem.header_of is None
 
 
 def test_dimensions_suggest_type_1_without_updates(tpch: DesignResult) -> None:
@@ -127,12 +148,23 @@ def test_dimensions_suggest_type_1_without_updates(tpch: DesignResult) -> None:
 def test_coverage_and_joins_before_and_after(tpch: DesignResult) -> None:
     coverage = tpch.coverage
     answered = {q.template for q in coverage.answered}
-    assert len(answered) == 19 and coverage.share == pytest.approx(19 / 22)
-    # The order-grain questions need an order-level fact: said, not guessed.
-    for template in ("q04.sql", "q13.sql", "q22.sql"):
-        query = next(q for q in coverage.queries if q.template == template)
-        assert query.rewritten is None and "orders read here without the table it folds into" in (query.reason or "")
+    assert len(answered) == 22 and coverage.share == 1.0
+    # The order-grain questions read the order fact.
+    rewritten = {q.template: q.rewritten or "" for q in coverage.queries}
+    assert "FROM fct_orders AS orders JOIN dim_orders_flags AS orders_flags" in rewritten["q04.sql"]
+    assert (
+        "EXISTS(SELECT * FROM fct_lineitem AS lineitem WHERE lineitem.l_orderkey = orders.o_orderkey"
+        in (rewritten["q04.sql"])
+    )
+    assert "FROM dim_customer AS customer LEFT OUTER JOIN fct_orders AS orders" in rewritten["q13.sql"]
+    assert (
+        "NOT EXISTS(SELECT * FROM fct_orders AS orders WHERE orders.o_custkey = customer.c_custkey)"
+        in (rewritten["q22.sql"])
+    )
+    # q19's part join, repeated in each branch of its OR, is taken out of it and becomes a key join.
+    assert "WHERE lineitem.part_key = part.part_key AND ((part.p_brand = 'Brand#12'" in rewritten["q19.sql"]
     joins = {q.template: (q.joins_before, q.joins_after) for q in coverage.queries}
+    assert joins["q04.sql"] == (0, 1) and joins["q13.sql"] == (1, 1) and joins["q22.sql"] == (0, 0)
     assert joins["q05.sql"] == (5, 2) and joins["q08.sql"] == (7, 3) and joins["q09.sql"] == (5, 2)
     assert joins["q02.sql"] == (7, 3)
     assert joins["q01.sql"] == (0, 1)  # the flags now live in the junk dimension

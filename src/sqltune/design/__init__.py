@@ -4,6 +4,7 @@
 - :mod:`~sqltune.design.model`: :class:`StarDesign` and its facts, measures, dimensions, bridges, choices;
 - :mod:`~sqltune.design.designer`: the design (:func:`design_star`);
 - :mod:`~sqltune.design.rewrite`: workload queries rewritten onto the star, and the coverage;
+- :mod:`~sqltune.design.joins`: a SELECT's FROM clause, when a table may fold across its joins, and rebuilt;
 - :mod:`~sqltune.design.emit`: DDL, the dbt project, diagrams, JSON;
 - :mod:`~sqltune.design.ports`: what a live connection provides (sampled checks).
 
@@ -31,7 +32,14 @@ from sqltune.design.designer import design_star
 from sqltune.design.model import Bridge, Choice, Dimension, DimensionRole, Fact, Measure, StarColumn, StarDesign
 from sqltune.design.ports import DesignConnection
 from sqltune.design.relationships import Relationship, Relationships, find_relationships
-from sqltune.design.rewrite import Coverage, NotAnswered, RewrittenQuery, rewrite_query, rewrite_workload
+from sqltune.design.rewrite import (
+    Coverage,
+    NotAnswered,
+    RewrittenQuery,
+    Unplaced,
+    rewrite_query,
+    rewrite_workload,
+)
 from sqltune.schema import Schema
 from sqltune.workload import Workload
 
@@ -51,6 +59,7 @@ __all__ = [
     "RewrittenQuery",
     "StarColumn",
     "StarDesign",
+    "Unplaced",
     "design_star",
     "design_star_schema",
     "find_relationships",

@@ -21,6 +21,9 @@ The steps, each recorded with its evidence:
 9. **Degenerate dimensions**: the grain's and the header's identifiers without a dimension of their own.
 10. **Bridges**: association tables between a dimension and another table (many-to-many).
 11. **SCD type**: type 2 when the workload updates an attribute that analytic queries group or filter by.
+12. **Header facts**: a header folded into a line fact that analytic templates also read at its own grain
+    (orders on their own, behind EXISTS, in an anti-join, preserved by an outer join: the rewriter says which
+    templates the line fact cannot answer) gets a fact of its own grain, conformed with the line fact.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from sqltune.design.relationships import (
     quote_identifier,
     template_name,
 )
+from sqltune.design.rewrite import NotAnswered, Unplaced, rewrite_query
 from sqltune.graph import ColumnRole
 from sqltune.graph.predicates import unique_not_null_keys
 from sqltune.schema import Schema, Table, fold
@@ -135,6 +139,10 @@ def design_star(schema: Schema, workload: Workload, connection: DesignConnection
         for dimension in design.dimensions:
             _attribute_hierarchies(schema, usage, connection, dimension)
     _bridges(schema, usage, relationships, design)
+    for dimension in _header_facts(schema, workload, usage, relationships, facts, distinct, dimensions, design):
+        design.dimensions.append(dimension)
+        if connection is not None:
+            _attribute_hierarchies(schema, usage, connection, dimension)
     _exclusions(schema, usage, design)
     design.oltp_templates = sorted(usage.oltp_templates)
     return design
@@ -484,6 +492,60 @@ def _fact(
         roles,
         fact_choice,
     )
+
+
+def _header_facts(
+    schema: Schema,
+    workload: Workload,
+    usage: _Usage,
+    relationships: Relationships,
+    facts: list[str],
+    distinct: dict[tuple[str, str], float],
+    dimensions: dict[str, Dimension],
+    design: StarDesign,
+) -> list[Dimension]:
+    """A fact at the grain of each header folded into a line fact that analytic templates read where the line
+    fact cannot answer them (orders on their own, behind EXISTS, on the preserved side of an outer join, in an
+    anti-join); the dimensions it adds. It conforms with the line fact through the dimensions both reference."""
+    headers = {p: fact for fact in design.facts for _, _, p, _ in fact.joins if p not in facts}
+    readers: dict[str, list[str]] = {}
+    for template in workload.templates if headers else []:
+        name = template_name(template)
+        if name in usage.oltp_templates:
+            continue
+        try:
+            rewrite_query(design, schema, template.example, workload.dialect)
+        except Unplaced as unplaced:
+            for table in unplaced.tables:
+                if table in headers:
+                    readers.setdefault(table, []).append(name)
+        except NotAnswered:
+            continue
+    for dimension in design.dimensions:  # a bridge's group dimension too
+        if dimension.kind == "regular" and dimension.table:
+            dimensions.setdefault(dimension.table, dimension)
+    known = set(dimensions)
+    for header, templates in readers.items():
+        folded = _fold_into_fact(schema, header, [*facts, header], usage, relationships)
+        fact = _fact(schema, header, folded, usage, relationships, [*facts, header], distinct, dimensions, design)
+        line = headers[header]
+        shared = sorted({r.dimension for r in fact.dimensions} & {r.dimension for r in line.dimensions})
+        fact.header_of = line.name
+        fact.why = Choice(
+            f"{header} is folded into {line.name} as the header of its lines, and {len(templates)} analytic"
+            f" template{'s read' if len(templates) > 1 else ' reads'} it at its own grain: a fact of one row per"
+            f" {header} row, conformed with"
+            f" {line.name} through {', '.join(shared) or 'its degenerate keys'}",
+            min(0.9, 0.6 + 0.1 * len(templates)),
+            [
+                f"{', '.join(sorted(templates))}: {header} read without its lines, or joined to them in a way"
+                f" {line.name} cannot answer (EXISTS, an anti-join, the preserved side of an outer join)",
+                f"grain ({', '.join(fact.grain)}), the degenerate key {line.name} keeps too: drill across on it",
+            ],
+            sorted(templates),
+        )
+        design.facts.append(fact)
+    return [d for key, d in dimensions.items() if key not in known]
 
 
 def _fold_kind(parent: str, facts: list[str]) -> str:

@@ -21,10 +21,19 @@ __all__ = [
     "Dimension",
     "DimensionRole",
     "Fact",
+    "FoldedJoin",
     "Measure",
     "StarColumn",
     "StarDesign",
 ]
+
+
+#: A to-one join folded into a star table: (child table, its columns, parent table, the parent's columns).
+FoldedJoin = tuple[str, tuple[str, ...], str, tuple[str, ...]]
+
+
+def _joins_to_dict(joins: list[FoldedJoin]) -> list[dict[str, Any]]:
+    return [{"child": c, "columns": list(cc), "parent": p, "parent_columns": list(pc)} for c, cc, p, pc in joins]
 
 
 @dataclass(slots=True)
@@ -106,12 +115,13 @@ class Fact:
     table: str  # the source table at the fact's grain
     grain: tuple[str, ...]  # the source key of one row
     sources: list[str]  # the table at the grain, then the to-one tables folded into it
-    joins: list[tuple[str, tuple[str, ...], str, tuple[str, ...]]]  # (child, columns, parent, columns) folded
+    joins: list[FoldedJoin]  # the to-one joins folded into the fact
     columns: list[StarColumn]  # every column the fact carries (degenerate, measures, natural keys, dates)
     measures: list[Measure] = field(default_factory=list)
     degenerate: list[str] = field(default_factory=list)
     dimensions: list[DimensionRole] = field(default_factory=list)
     why: Choice = field(default_factory=lambda: Choice(""))
+    header_of: str | None = None  # the line fact whose header this fact keeps at its own grain (drill-across)
 
     def column(self, name: str) -> StarColumn | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -120,12 +130,10 @@ class Fact:
         return {
             "name": self.name,
             "table": self.table,
+            "header_of": self.header_of,
             "grain": list(self.grain),
             "sources": self.sources,
-            "joins": [
-                {"child": c, "columns": list(cc), "parent": p, "parent_columns": list(pc)}
-                for c, cc, p, pc in self.joins
-            ],
+            "joins": _joins_to_dict(self.joins),
             "columns": [c.to_dict() for c in self.columns],
             "measures": [m.to_dict() for m in self.measures],
             "degenerate": self.degenerate,
@@ -142,7 +150,7 @@ class Dimension:
     natural_key: tuple[str, ...]
     surrogate_key: str
     columns: list[StarColumn]
-    folded: list[tuple[str, tuple[str, ...], str, tuple[str, ...]]] = field(default_factory=list)  # snowflake
+    folded: list[FoldedJoin] = field(default_factory=list)  # the snowflake flattened into it
     hierarchies: list[list[str]] = field(default_factory=list)  # coarsest level first
     roles: list[str] = field(default_factory=list)  # role-playing names ("order_date", "ship_date")
     scd_type: int = 1
@@ -160,10 +168,7 @@ class Dimension:
             "natural_key": list(self.natural_key),
             "surrogate_key": self.surrogate_key,
             "columns": [c.to_dict() for c in self.columns],
-            "folded": [
-                {"child": c, "columns": list(cc), "parent": p, "parent_columns": list(pc)}
-                for c, cc, p, pc in self.folded
-            ],
+            "folded": _joins_to_dict(self.folded),
             "hierarchies": self.hierarchies,
             "roles": self.roles,
             "scd_type": self.scd_type,

@@ -3,17 +3,23 @@
 Per SELECT scope, every base table is mapped onto the star:
 
 - a fact's table starts a *fact instance*; its folded tables (the header, a finer fact) join it when the
-  query's top-level conjuncts make exactly the folding join (``l_orderkey = o_orderkey``): those
-  predicates disappear and the folded table's columns are read from the fact;
+  query's conditions make exactly the folding join (``l_orderkey = o_orderkey``) in a way that keeps the
+  query's meaning (:mod:`sqltune.design.joins`: inner joins nothing nulls, or a LEFT JOIN along the folding
+  join alone): those predicates disappear and the folded table's columns are read from the fact;
+- a table that is a fact of its own too (a header with its own fact, a finer fact) and does not fold is
+  read from its own fact, joined as the query joins it;
 - a dimension's table starts a *dimension instance*; its snowflaked parents fold into it the same way
   (``c_nationkey = n_nationkey``, ``n_regionkey = r_regionkey``);
 - a join of a fact instance to a dimension instance along one of the fact's references becomes the
   surrogate-key join (``lineitem.customer_key = customer.customer_key``);
-- a flag moved to the junk dimension is read from it, joined on its key.
+- a flag moved to the junk dimension is read from it, joined on its key right after its fact.
 
-A table left on its own at a grain the star does not keep (orders without its lines), a folding join
-through an OR or an outer join, or a table the design does not place make the query *not answered*, with
-the reason. Aliases stay as written, so the rewritten query reads like the original.
+``SELECT *`` is expanded into the source's columns (an EXISTS subquery keeps its ``*``); a join every
+branch of an OR repeats is taken out of the OR first. A table left on its own at a grain the star does not
+keep (a snowflaked parent read alone), a fold the query's joins forbid (an outer join keeping the parent's
+rows, a join only inside an OR) with no fact to fall back on, or a column the star leaves in the sources
+make the query *not answered*, with the reason. Aliases stay as written, so the rewritten query reads like
+the original.
 
 Folding assumes the relationships hold (every line has its order): declared foreign keys, or inferred ones
 checked on the data.
@@ -26,16 +32,34 @@ from typing import Any
 
 from sqltune.core.predicates import conjuncts
 from sqltune.core.sqlglot import Scope, exp, parse_one, qualify, traverse_scope
-from sqltune.design.model import Dimension, Fact, StarDesign
+from sqltune.design.joins import INNER, Layout, fold_refusal, hoist_common_joins, layout, nested_join, rebuild
+from sqltune.design.model import Dimension, Fact, FoldedJoin, StarDesign
 from sqltune.design.relationships import template_name
 from sqltune.schema import Schema, fold
 from sqltune.workload import Workload
 
-__all__ = ["Coverage", "NotAnswered", "RewrittenQuery", "count_joins", "rewrite_query", "rewrite_workload"]
+__all__ = [
+    "Coverage",
+    "NotAnswered",
+    "RewrittenQuery",
+    "Unplaced",
+    "count_joins",
+    "rewrite_query",
+    "rewrite_workload",
+]
 
 
 class NotAnswered(ValueError):
     """The star cannot answer this query; the message says why."""
+
+
+class Unplaced(NotAnswered):
+    """Tables a scope reads in a way no star table keeps (a header without its lines, a snowflaked parent on
+    its own); the designer gives such a header a fact of its own grain."""
+
+    def __init__(self, message: str, tables: list[str]) -> None:
+        super().__init__(message)
+        self.tables = tuple(tables)
 
 
 @dataclass(slots=True)
@@ -162,6 +186,7 @@ class _Instance:
     members: dict[str, str]  # alias -> source table
     columns: dict[tuple[str, str], tuple[str, str]]  # (source table, column) -> (alias kind, star column)
     junk: str | None = None  # junk dimension's table, when a flag is read
+    nullable: bool = False  # an outer join of its scope can null it (its junk dimension is then LEFT JOINed)
 
 
 def _fact_columns(design: StarDesign, fact: Fact) -> dict[tuple[str, str], tuple[str, str]]:
@@ -191,34 +216,50 @@ def _dimension_columns(dimension: Dimension) -> dict[tuple[str, str], tuple[str,
     return mapping
 
 
-def _equalities(
-    condition: exp.Expression | None, aliases: set[str]
-) -> list[tuple[exp.Expression, exp.Column, exp.Column]]:
-    """Top-level ``a.x = b.y`` conjuncts between two aliases of the scope."""
-    found = []
-    for part in conjuncts(condition) if condition is not None else []:
-        if (
-            isinstance(part, exp.EQ)
-            and isinstance(part.this, exp.Column)
-            and isinstance(part.expression, exp.Column)
-            and part.this.table in aliases
-            and part.expression.table in aliases
-            and part.this.table != part.expression.table
-        ):
-            found.append((part, part.this, part.expression))
-    return found
+_EXISTS_STAR = "sqltune_exists_star"  # meta key: the projection stands for an EXISTS subquery's ``*``
+_STAR = "sqltune_star"  # meta key: the SELECT's ``*`` was expanded into the source's columns
+
+
+def _is_star(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Star) or (isinstance(node, exp.Column) and isinstance(node.this, exp.Star))
+
+
+def _mark_stars(expression: exp.Expression) -> None:
+    """Before qualifying: an EXISTS subquery's ``SELECT *`` becomes a marked ``SELECT 1`` (its columns do not
+    matter, and expanding them would ask the star for columns it leaves in the sources); any other ``*`` is
+    expanded into the source's columns by qualification (so the rewritten query returns the source's columns
+    under their names), its SELECT marked for the reason when a column has no place in the star."""
+    for select in expression.find_all(exp.Select):
+        if not any(_is_star(e) for e in select.expressions):
+            continue
+        parent = select.parent.parent if isinstance(select.parent, exp.Subquery) else select.parent
+        if isinstance(parent, exp.Exists) and all(_is_star(e) for e in select.expressions):
+            marker = exp.Literal.number(1)
+            marker.meta[_EXISTS_STAR] = True
+            select.set("expressions", [marker])
+        else:
+            select.meta[_STAR] = True
+
+
+def _restore_exists_stars(expression: exp.Expression) -> None:
+    for literal in list(expression.find_all(exp.Literal)):
+        if literal.meta.get(_EXISTS_STAR):
+            projection = literal.parent if isinstance(literal.parent, exp.Alias) else literal
+            projection.replace(exp.Star())
 
 
 def rewrite_query(design: StarDesign, schema: Schema, sql: str, dialect: str | None = None) -> str:
     """``sql`` against the star (see the module documentation); :class:`NotAnswered` when it cannot be."""
     mapping = {t.name: {c: col.type or "text" for c, col in t.columns.items()} for t in schema}
     try:
+        parsed = parse_one(sql, dialect)
+        _mark_stars(parsed)
         expression = qualify(
-            parse_one(sql, dialect),
+            parsed,
             schema=mapping,
             dialect=dialect,
             quote_identifiers=False,
-            expand_stars=False,
+            expand_stars=True,
             validate_qualify_columns=False,
             identify=False,
         )
@@ -226,15 +267,28 @@ def rewrite_query(design: StarDesign, schema: Schema, sql: str, dialect: str | N
         raise NotAnswered(f"cannot qualify its columns: {str(error).splitlines()[0]}") from None
     if not isinstance(expression, exp.Query):
         raise NotAnswered("not a query")
+    for select in expression.find_all(exp.Select):
+        star = next((e for e in select.expressions if _is_star(e)), None)
+        if star is not None:
+            raise NotAnswered(f"SELECT {star.sql(dialect=dialect)} over a table the schema does not describe")
     facts = {f.table: f for f in design.facts}
     dimensions = {d.table: d for d in design.dimensions if d.kind == "regular" and d.table}
     bridges = {b.table: b for b in design.bridges}
     scopes = traverse_scope(expression)
     instances: dict[int, dict[str, _Instance]] = {}  # id(scope) -> alias -> instance
+    unplaced: list[Unplaced] = []  # every scope's, so that the designer sees each table it must place
     for scope in scopes:
-        instances[id(scope)] = _map_scope(design, scope, facts, dimensions, bridges)
+        try:
+            instances[id(scope)] = _map_scope(design, scope, facts, dimensions, bridges)
+        except Unplaced as error:
+            unplaced.append(error)
+    if unplaced:
+        raise Unplaced(
+            "; ".join(dict.fromkeys(str(e) for e in unplaced)), sorted({t for e in unplaced for t in e.tables})
+        )
     for scope in scopes:
         _rewrite_columns(scope, instances)
+    _restore_exists_stars(expression)
     return str(expression.sql(dialect=dialect))
 
 
@@ -248,19 +302,11 @@ def _map_scope(
     if not isinstance(select, exp.Select):
         return {}
     aliases = {alias: fold(source.name) for alias, source in tables.items()}
-    exists = isinstance(select.parent, exp.Exists) or isinstance(select.parent and select.parent.parent, exp.Exists)
-    if not exists and any(
-        isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star))
-        for e in select.expressions
-    ):
-        raise NotAnswered("SELECT * would return the star's columns, not the source's")
-    joins = select.args.get("joins") or []
-    outer = any(j.side or j.kind in ("FULL", "OUTER") for j in joins)
-    inner_conditions = [select.args.get("where").this if select.args.get("where") else None]
-    inner_conditions += [j.args.get("on") for j in joins if not (j.side or j.kind)]
-    predicates = [p for condition in inner_conditions for p in _equalities(condition, set(aliases))]
+    hoist_common_joins(select, set(aliases))
+    from_ = layout(select, set(aliases))
     by_alias: dict[str, _Instance] = {}
-    # A fact that folds into another fact read here (partsupp into lineitem) waits: folding comes first.
+    # A fact that folds into another fact read here (orders or partsupp into lineitem) waits: folding comes
+    # first, and only what cannot fold is read from the fact at its own grain.
     present = set(aliases.values())
     finer = {p for f in facts.values() if f.table in present for _, _, p, _ in f.joins if p != f.table}
     deferred = {alias for alias, table in aliases.items() if table in finer}
@@ -285,40 +331,62 @@ def _map_scope(
                 {(table, c.source_column): ("", c.name) for c in bridge.columns},
             )
     consumed: set[int] = set()
-    _fold_members(design, aliases, predicates, by_alias, consumed, outer)
+    refused: dict[str, str] = {}
+    _fold_members(design, aliases, from_, by_alias, consumed, refused)
     for alias in sorted(deferred - set(by_alias)):
         fact = facts[aliases[alias]]
         by_alias[alias] = _Instance("fact", fact.name, alias, {alias: fact.table}, _fact_columns(design, fact))
-        _fold_members(design, aliases, predicates, by_alias, consumed, outer)
-    missing = sorted({t for a, t in aliases.items() if a not in by_alias})
+        _fold_members(design, aliases, from_, by_alias, consumed, refused)
+    missing = sorted({a for a in aliases if a not in by_alias}, key=lambda a: aliases[a])
     if missing:
-        raise NotAnswered(
-            f"{', '.join(missing)} read here without the table it folds into (a grain or table the star does not keep)"
-        )
-    # Replace the FROM clause: one table per instance, the folding predicates dropped, fact-to-dimension
-    # joins along a reference turned into surrogate-key joins.
-    key_joins = _key_joins(design, predicates, by_alias, consumed)
+        reasons = [refused.get(a) or _unplaced_reason(design, aliases[a]) for a in missing]
+        raise Unplaced("; ".join(dict.fromkeys(reasons)), sorted({aliases[a] for a in missing}))
+    # The FROM clause: one table per instance, the folding predicates dropped, fact-to-dimension joins along
+    # a reference turned into surrogate-key joins.
+    key_joins = _key_joins(design, from_, by_alias, consumed)
     for predicate, replacement in key_joins.items():
         predicate.replace(replacement)
     representatives = {id(i): i for i in by_alias.values()}
+    for instance in representatives.values():  # a star row exists where its anchor's row does
+        instance.nullable = from_.index[instance.alias] in from_.nullable
+    if any(len(i.members) > 1 for i in representatives.values()):
+        if from_.outer:
+            rebuild(from_, {alias: i.alias for alias, i in by_alias.items()}, consumed)
+        else:
+            _drop_folded(select, by_alias, consumed)
     for alias, table_node in tables.items():
         instance = by_alias[alias]
         if instance.alias == alias:
             table_node.replace(_star_table(instance.star, alias))
-    if any(len(i.members) > 1 for i in representatives.values()):
-        _drop_folded(select, by_alias, consumed)
     return by_alias
+
+
+def _unplaced_reason(design: StarDesign, table: str) -> str:
+    holders = [f.name for f in design.facts if any(p == table for _, _, p, _ in f.joins)]
+    holders += [d.name for d in design.dimensions if any(p == table for _, _, p, _ in d.folded)]
+    if holders:
+        children = sorted(
+            {c for f in design.facts for c, _, p, _ in f.joins if p == table}
+            | {c for d in design.dimensions for c, _, p, _ in d.folded if p == table}
+        )
+        return (
+            f"{table} is kept only folded into {', '.join(holders)}: read here without {' or '.join(children)}"
+            " joined along the folding relationship, at a grain the star does not keep"
+        )
+    excluded = design.excluded.get(table)
+    return f"{table} has no place in the star" + (f" ({excluded.reason})" if excluded is not None else "")
 
 
 def _fold_members(
     design: StarDesign,
     aliases: dict[str, str],
-    predicates: list[tuple[exp.Expression, exp.Column, exp.Column]],
+    from_: Layout,
     by_alias: dict[str, _Instance],
     consumed: set[int],
-    outer: bool,
+    refused: dict[str, str],
 ) -> None:
-    """Fold each alias joined to an instance exactly along one of its folds into that instance."""
+    """Fold each alias joined to an instance exactly along one of its folds into that instance, where that
+    keeps the query's meaning (:func:`~sqltune.design.joins.fold_refusal`); ``refused``: alias -> why not."""
     changed = True
     while changed:
         changed = False
@@ -326,37 +394,53 @@ def _fold_members(
             if alias in by_alias:
                 continue
             for instance in {id(i): i for i in by_alias.values()}.values():
-                folds = _folds(design, instance)
-                for child, child_columns, parent, parent_columns in folds:
-                    if parent != table or table in instance.members.values():
+                for child, child_columns, parent, parent_columns in _folds(design, instance):
+                    if parent != table or table in instance.members.values() or alias in by_alias:
                         continue
                     for child_alias, child_table in list(instance.members.items()):
-                        if child_table != child:
+                        if child_table != child or alias in by_alias:
                             continue
                         wanted = set(zip(child_columns, parent_columns, strict=True))
                         used = [
                             p
-                            for p, a, b in predicates
-                            if {a.table, b.table} == {child_alias, alias}
+                            for p in from_.predicates
+                            if {p.left.table, p.right.table} == {child_alias, alias}
                             and (
-                                (fold(a.name), fold(b.name)) if a.table == child_alias else (fold(b.name), fold(a.name))
+                                (fold(p.left.name), fold(p.right.name))
+                                if p.left.table == child_alias
+                                else (fold(p.right.name), fold(p.left.name))
                             )
                             in wanted
                         ]
-                        if len(used) >= len(wanted) and alias not in by_alias:
-                            if outer:
-                                raise NotAnswered(f"{table} folds into {instance.star} across an outer join")
-                            instance.members[alias] = table
-                            by_alias[alias] = instance
-                            consumed.update(id(p) for p in used)
-                            changed = True
+                        if {
+                            (fold(p.left.name), fold(p.right.name))
+                            if p.left.table == child_alias
+                            else (fold(p.right.name), fold(p.left.name))
+                            for p in used
+                        } != wanted:
+                            nested = nested_join(from_, child_alias, alias, wanted)
+                            if nested is not None:
+                                refused[alias] = (
+                                    f"{table} cannot fold into {instance.star}: its join to {child} is inside"
+                                    f" {'an OR' if isinstance(nested, exp.Or) else 'a NOT'} ({nested.sql()})"
+                                )
+                            continue
+                        refusal = fold_refusal(from_, alias, child_alias, used)
+                        if refusal is not None:
+                            refused[alias] = f"{table} cannot fold into {instance.star}: {refusal}"
+                            continue
+                        instance.members[alias] = table
+                        by_alias[alias] = instance
+                        consumed.update(id(p.node) for p in used)
+                        refused.pop(alias, None)
+                        changed = True
 
 
 def _star_table(star: str, alias: str) -> exp.Table:
     return exp.Table(this=exp.to_identifier(star), alias=exp.TableAlias(this=exp.to_identifier(alias)))
 
 
-def _folds(design: StarDesign, instance: _Instance) -> list[tuple[str, tuple[str, ...], str, tuple[str, ...]]]:
+def _folds(design: StarDesign, instance: _Instance) -> list[FoldedJoin]:
     if instance.kind == "fact":
         fact = design.fact(instance.star)
         return fact.joins if fact is not None else []
@@ -367,14 +451,14 @@ def _folds(design: StarDesign, instance: _Instance) -> list[tuple[str, tuple[str
 
 
 def _key_joins(
-    design: StarDesign,
-    predicates: list[tuple[exp.Expression, exp.Column, exp.Column]],
-    by_alias: dict[str, _Instance],
-    consumed: set[int],
+    design: StarDesign, from_: Layout, by_alias: dict[str, _Instance], consumed: set[int]
 ) -> dict[exp.Expression, exp.Expression]:
+    """Fact-to-dimension equalities along a reference, in WHERE and inner-join conditions, as surrogate-key
+    joins (an outer join's condition keeps the natural key: the star keeps it too)."""
     replacements: dict[exp.Expression, exp.Expression] = {}
-    for predicate, a, b in predicates:
-        if id(predicate) in consumed:
+    for p in from_.predicates:
+        predicate, a, b = p.node, p.left, p.right
+        if id(predicate) in consumed or (p.origin >= 0 and from_.kinds[p.origin] not in INNER):
             continue
         one, other = by_alias[a.table], by_alias[b.table]
         if one is other:
@@ -404,7 +488,7 @@ def _key_joins(
 
 
 def _drop_folded(select: exp.Select, by_alias: dict[str, _Instance], consumed: set[int]) -> None:
-    """FROM the representatives only, the other inner-join conditions moved to WHERE (same meaning)."""
+    """Inner joins only: FROM the representatives, the other join conditions moved to WHERE (same meaning)."""
     where = select.args.get("where")
     conditions = [p for p in (conjuncts(where.this) if where else []) if id(p) not in consumed]
     from_ = select.args.get("from_") or select.args.get("from")
@@ -443,7 +527,8 @@ def _rewrite_columns(scope: Scope, instances: dict[int, dict[str, _Instance]]) -
         source = instance.members[alias]
         mapped = instance.columns.get((source, fold(column.name)))
         if mapped is None:
-            raise NotAnswered(f"{source}.{column.name} has no place in {instance.star}")
+            star = " (SELECT * reads every column)" if scope.expression.meta.get(_STAR) else ""
+            raise NotAnswered(f"{source}.{column.name} has no place in {instance.star}{star}")
         kind, name = mapped
         table = instance.alias
         if kind == "junk":
@@ -455,17 +540,31 @@ def _rewrite_columns(scope: Scope, instances: dict[int, dict[str, _Instance]]) -
         if instance.junk is not None:
             continue
         owner_scope = next(s for s in _all_scopes(scope) if id(s) == owner_id)
-        select = owner_scope.expression
-        fact_name = instance.star.removeprefix("fct_")
-        instance.junk = f"dim_{fact_name}_flags"
-        alias = f"{instance.alias}_flags"
-        select.append("joins", exp.Join(this=_star_table(instance.junk, alias)))
-        condition = exp.EQ(
-            this=exp.column(f"{fact_name}_flags_key", table=instance.alias),
-            expression=exp.column(f"{fact_name}_flags_key", table=alias),
+        _join_junk(owner_scope.expression, instance)
+
+
+def _join_junk(select: exp.Select, instance: _Instance) -> None:
+    """The junk dimension joined right after its fact (a LEFT JOIN where an outer join can null the fact: its
+    flags are then NULL too), so that the join's condition sees the fact whatever joins follow."""
+    fact_name = instance.star.removeprefix("fct_")
+    instance.junk = f"dim_{fact_name}_flags"
+    alias = f"{instance.alias}_flags"
+    key = f"{fact_name}_flags_key"
+    join = exp.Join(
+        this=_star_table(instance.junk, alias),
+        on=exp.EQ(this=exp.column(key, table=instance.alias), expression=exp.column(key, table=alias)),
+        side="LEFT" if instance.nullable else None,
+    )
+    from_ = select.args.get("from_") or select.args.get("from")
+    joins = list(select.args.get("joins") or [])
+    at = 0
+    if from_ is None or from_.this.alias_or_name != instance.alias:
+        at = next(
+            (i + 1 for i, j in enumerate(joins) if j.this.alias_or_name == instance.alias),
+            len(joins),
         )
-        where = select.args.get("where")
-        select.set("where", exp.Where(this=exp.and_(where.this, condition, copy=False) if where else condition))
+    joins.insert(at, join)
+    select.set("joins", joins)
 
 
 def _all_scopes(scope: Scope) -> list[Scope]:

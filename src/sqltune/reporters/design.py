@@ -27,7 +27,8 @@ def render_design_text(result: DesignResult) -> str:
     design, coverage = result.design, result.coverage
     lines: list[str] = []
     for fact in design.facts:
-        lines.append(f"fact {fact.name}: grain ({', '.join(fact.grain)}), sources {', '.join(fact.sources)}")
+        header = f"; the header of {fact.header_of}, at its own grain" if fact.header_of else ""
+        lines.append(f"fact {fact.name}: grain ({', '.join(fact.grain)}), sources {', '.join(fact.sources)}{header}")
         lines += _why(fact.why)
         for measure in fact.measures:
             shown = ", ".join(measure.aggregates) or "not aggregated"

@@ -7,6 +7,8 @@ environment of its own, like fakesnow (:mod:`sqltune.testing.venvs`). The tests 
 - :data:`REQUIREMENTS`: the dbt versions used (dbt-core 1.11+ builds a parser from source, so the last
   release line that installs from wheels);
 - :func:`ensure_dbt`: the ``dbt`` program, its environment made on first use;
+- :data:`SNOWFLAKE_REQUIREMENTS` and :func:`ensure_dbt_snowflake`: dbt with dbt-snowflake, in an environment
+  of its own (it pins its own Snowflake connector), which the designer's tests point at the fakesnow server;
 - :func:`write_profile`: a ``profiles.yml`` for a libpq DSN and a schema;
 - :func:`build`: ``dbt build`` of a project into a target folder; the completed process.
 """
@@ -18,9 +20,18 @@ import shutil
 import subprocess
 from pathlib import Path
 
-__all__ = ["PROFILE", "REQUIREMENTS", "build", "ensure_dbt", "write_profile"]
+__all__ = [
+    "PROFILE",
+    "REQUIREMENTS",
+    "SNOWFLAKE_REQUIREMENTS",
+    "build",
+    "ensure_dbt",
+    "ensure_dbt_snowflake",
+    "write_profile",
+]
 
 REQUIREMENTS = ["dbt-core>=1.8,<1.11", "dbt-postgres>=1.8,<1.10"]
+SNOWFLAKE_REQUIREMENTS = ["dbt-core>=1.8,<1.11", "dbt-snowflake>=1.8,<1.11"]
 #: The profile name the fixture project uses.
 PROFILE = "sqltune_test"
 
@@ -30,6 +41,14 @@ def ensure_dbt() -> Path:
     from sqltune.testing import venvs
 
     return venvs.executable(venvs.ensure_venv("dbt-" + REQUIREMENTS[0].split(",")[-1].lstrip("<"), REQUIREMENTS), "dbt")
+
+
+def ensure_dbt_snowflake() -> Path:
+    """The ``dbt`` program of a virtual environment holding dbt-core and dbt-snowflake."""
+    from sqltune.testing import venvs
+
+    name = "dbt-snowflake-" + SNOWFLAKE_REQUIREMENTS[1].split(",")[-1].lstrip("<")
+    return venvs.executable(venvs.ensure_venv(name, SNOWFLAKE_REQUIREMENTS), "dbt")
 
 
 def write_profile(folder: Path, dsn: str, schema: str) -> Path:

@@ -59,7 +59,11 @@ def _junk_key_sql(columns: list[str]) -> str:
 
 
 def _date_key_sql(column: str) -> str:
-    return f"cast(to_char({column}, 'YYYYMMDD') as integer)"
+    """``yyyymmdd`` as an integer, by arithmetic: no format string, whose spelling differs between warehouses."""
+    return (
+        f"cast(extract(year from {column}) * 10000 + extract(month from {column}) * 100"
+        f" + extract(day from {column}) as integer)"
+    )
 
 
 def _select(lines: list[str]) -> str:
@@ -227,6 +231,28 @@ def _config(indexes: list[dict[str, object]]) -> str:
     return "{{ config(indexes=[" + shown + "]) }}\n"
 
 
+#: The month's English name, spelled out: date format strings differ between warehouses (and locales).
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+_MONTH_NAME = (
+    "case extract(month from date_day)"
+    + "".join(f" when {i} then '{name}'" for i, name in enumerate(_MONTHS, start=1))
+    + " end"
+)
+
+
 def _date_sql(design: StarDesign) -> str:
     dates = [
         f"select cast({role.natural[0]} as date) as d from {{{{ ref('int_{fact.table}') }}}}"
@@ -241,11 +267,18 @@ def _date_sql(design: StarDesign) -> str:
         {union}
     ) as dates
 ),
-days as (
 {{% if target.type == 'snowflake' %}}
-    select dateadd(day, row_number() over (order by seq4()) - 1, bounds.lo) as date_day, bounds.hi
-    from bounds, table(generator(rowcount => 73000))
+digits as (
+    select column1 as n from values (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)
+),
+days as (
+    -- up to 100,000 days from the first date (SEQ4() may leave gaps: the offsets come from digits)
+    select
+        cast(dateadd(day, d0.n + 10 * d1.n + 100 * d2.n + 1000 * d3.n + 10000 * d4.n, bounds.lo) as date) as date_day,
+        bounds.hi
+    from bounds, digits as d0, digits as d1, digits as d2, digits as d3, digits as d4
 {{% else %}}
+days as (
     select cast(generate_series(bounds.lo, bounds.hi, interval '1 day') as date) as date_day, bounds.hi
     from bounds
 {{% endif %}}
@@ -256,17 +289,15 @@ select
     cast(extract(year from date_day) as integer) as year,
     cast(extract(quarter from date_day) as integer) as quarter,
     cast(extract(month from date_day) as integer) as month,
-    trim(to_char(date_day, 'Month')) as month_name,
+    {_MONTH_NAME} as month_name,
     cast(extract(day from date_day) as integer) as day_of_month,
 {{% if target.type == 'snowflake' %}}
     dayofweekiso(date_day) as day_of_week,
-{{% else %}}
-    cast(extract(isodow from date_day) as integer) as day_of_week,
-{{% endif %}}
-    cast(extract(week from date_day) as integer) as week_of_year,
-{{% if target.type == 'snowflake' %}}
+    weekiso(date_day) as week_of_year,
     dayofweekiso(date_day) >= 6 as is_weekend
 {{% else %}}
+    cast(extract(isodow from date_day) as integer) as day_of_week,
+    cast(extract(week from date_day) as integer) as week_of_year,
     extract(isodow from date_day) >= 6 as is_weekend
 {{% endif %}}
 from days
