@@ -1,5 +1,6 @@
 """Exit codes and messages that mean what they say: an input without SQL files is a usage error naming it,
-a missing or unreadable ``--schema`` file is ``schema file not found: PATH`` from every command taking one."""
+a missing or unreadable ``--schema`` file is ``schema file not found: PATH`` from every command taking one, a
+connection a command cannot use is refused naming what it needs."""
 
 from __future__ import annotations
 
@@ -73,3 +74,65 @@ def test_schema_load_errors_are_one_line(tmp_path: Path) -> None:
     (tmp_path / "latin1.sql").write_bytes(b"CREATE TABLE t (name text DEFAULT '\xe9');\n")
     with pytest.raises(SchemaError, match=r"^cannot read schema file .*latin1\.sql: "):
         Schema.load(tmp_path / "latin1.sql")
+
+
+# -- a connection a command cannot use ----------------------------------------------------------------------
+SCHEMA = str(ROOT / "fixtures" / "schemas" / "tpch.sql")
+DSNS = {
+    "BigQuery": "bigquery://acme/shop",
+    "Snowflake": "snowflake://me:s3cret@acme/SHOP",
+    "MySQL/MariaDB": "mysql://me:s3cret@127.0.0.1:1/shop",
+    "PostgreSQL": "postgresql://me:s3cret@127.0.0.1:1/shop",
+}
+POSTGRES_ONLY = "it needs PostgreSQL (postgresql://…)"
+
+
+@pytest.mark.parametrize(
+    ("args", "given", "message"),
+    [
+        *(
+            (command, name, f"sqltune {command[0]}: {name} connections are not supported; {POSTGRES_ONLY}")
+            for command in (
+                ["indexes", "--workload", QUERY],
+                ["explain", QUERY],
+                ["design", "--schema", SCHEMA, "--workload", QUERY],
+            )
+            for name in ("BigQuery", "Snowflake", "MySQL/MariaDB")
+        ),
+        (
+            ["layout", "--workload", QUERY],
+            "MySQL/MariaDB",
+            "sqltune layout: MySQL/MariaDB connections are not supported; it needs PostgreSQL (postgresql://…), "
+            "Snowflake (snowflake://…) or BigQuery (bigquery://…)",
+        ),
+        (
+            ["layout", "--workload", "pg_stat_statements"],
+            "BigQuery",
+            f"sqltune layout --workload pg_stat_statements: BigQuery connections are not supported; {POSTGRES_ONLY}",
+        ),
+        (
+            ["layout", "--workload", "jobs"],
+            "Snowflake",
+            "sqltune layout --workload jobs: Snowflake connections are not supported; it needs BigQuery (bigquery://…)",
+        ),
+        (
+            ["workload", "pg_stat_statements"],
+            "Snowflake",
+            f"sqltune workload pg_stat_statements: Snowflake connections are not supported; {POSTGRES_ONLY}",
+        ),
+        (
+            ["workload", "query_history"],
+            "BigQuery",
+            "sqltune workload query_history: BigQuery connections are not supported; it needs Snowflake (snowflake://…)",
+        ),
+        (
+            ["workload", "digest"],
+            "PostgreSQL",
+            "sqltune workload digest: PostgreSQL connections are not supported; it needs MySQL/MariaDB (mysql://…)",
+        ),
+    ],
+)
+def test_a_connection_the_command_cannot_use_is_refused_in_one_line(args: list[str], given: str, message: str) -> None:
+    """Refused before anything is read or opened: never a traceback, never a driver's error, never a password."""
+    code, out, err = run(*args, "--dsn", DSNS[given])
+    assert (code, out, err) == (2, "", f"sqltune: error: {message}\n")

@@ -30,7 +30,10 @@ from sqltune.cli import main, user_errors
     help="The workload: SQL files or folders, logs, exports or a saved workload (repeatable).",
 )
 @click.option("--dialect", default="postgres", show_default=True, help="SQL dialect of the schema and workload.")
-@click.option("--dsn", help="Database holding the data: inferred relationships are checked on samples (read-only).")
+@click.option(
+    "--dsn",
+    help="PostgreSQL database holding the data: inferred relationships are checked on samples (read-only).",
+)
 @click.option(
     "--out",
     "out_dir",
@@ -54,12 +57,15 @@ def design(
       sqltune design --schema schema.sql --workload queries/
       sqltune design --schema schema.sql --workload postgresql.log --dsn postgresql://me@db/shop --out star/
     """
+    from sqltune.connectors.engines import require_engine
     from sqltune.design import design_star_schema
     from sqltune.design.emit import write_outputs
     from sqltune.reporters.design import render_design_json, render_design_text
     from sqltune.schema import Schema
     from sqltune.workload import Workload
 
+    if dsn:  # the designer's samples are PostgreSQL queries; refused before anything is read
+        require_engine(dsn, ("postgres",), "sqltune design")
     schema = Schema.load(schema_path, dialect)
     workload = Workload.read(*workload_sources, dialect=dialect)
     if dsn:

@@ -56,9 +56,12 @@ def indexes(
     yes: bool,
 ) -> None:
     """Advise indexes for a workload, with the estimated cost before and after for every query."""
+    from sqltune.connectors.engines import require_engine
     from sqltune.indexes.advisor import advise_indexes
     from sqltune.schema import Schema
 
+    if dsn is not None:  # before anything is read or opened
+        require_engine(dsn, ("postgres",), "sqltune indexes")
     schema = Schema.load(schema_path, dialect) if schema_path else None
     source: object = workload[0] if workload == ("pg_stat_statements",) else list(workload)
     connection = None

@@ -17,15 +17,16 @@ __all__ = ["layout"]
 @click.option(
     "--dsn",
     required=True,
-    help="Database to advise: a PostgreSQL DSN or URL, or bigquery://project[/dataset][?location=US] (read only).",
+    help="Database to advise, read only: a PostgreSQL DSN or URL, snowflake://user@account/database[/schema]"
+    "[?warehouse=WH&role=R], or bigquery://project[/dataset][?location=US].",
 )
 @click.option(
     "--workload",
     "workload_sources",
     multiple=True,
     required=True,
-    help="Workload source: a log, export, saved workload or SQL files, or jobs / pg_stat_statements read from "
-    "--dsn (repeatable).",
+    help="Workload source: a log, export, saved workload or SQL files, or pg_stat_statements / query_history / "
+    "jobs read from --dsn (repeatable).",
 )
 @click.option(
     "--table", "tables", multiple=True, help="Advise only this table (repeatable; default: every table read)."
@@ -35,7 +36,7 @@ __all__ = ["layout"]
     "schemas",
     multiple=True,
     help="Schema to reflect (PostgreSQL; default public) or dataset (BigQuery; default: the URL's, else those "
-    "the workload reads); repeatable.",
+    "the workload reads); repeatable. Snowflake reads every schema of the URL's database.",
 )
 @click.option(
     "--min-size", type=float, help="Smallest table in bytes to change the layout of (default: 1 GiB; 10 GB warehouses)."
@@ -68,26 +69,35 @@ def layout(
     validate: bool,
     output_format: str,
 ) -> None:
-    """Recommend BRIN, partitioning or CLUSTER (PostgreSQL), or PARTITION BY and CLUSTER BY (BigQuery), per
-    table, with the gates, the simulated pruning, the savings and the DDL.
+    """Recommend BRIN, partitioning or CLUSTER (PostgreSQL), CLUSTER BY or search optimization (Snowflake), or
+    PARTITION BY and CLUSTER BY (BigQuery), per table, with the gates, the simulated pruning, the savings and
+    the DDL.
 
     \b
       sqltune layout --dsn postgresql://me@db/shop --workload postgresql.log
       sqltune layout --dsn ... --workload workload.json --table events --validate --format json
+      sqltune layout --dsn 'snowflake://SQLTUNE@myorg-myaccount/ANALYTICS?warehouse=WH' --workload query_history
       sqltune layout --dsn 'bigquery://acme-analytics/shop?location=US' --workload jobs --days 30
     """
-    from sqltune.cli.workload import LIVE_SOURCES
+    from sqltune.cli.workload import LIVE_ENGINES, LIVE_SOURCES
     from sqltune.connectors import connect
+    from sqltune.connectors.engines import require_engine
     from sqltune.layout.advisor import advise_layout
     from sqltune.layout.model import LayoutConfig
     from sqltune.workload import Workload
 
+    # Refused before anything is read or opened.
+    engine = require_engine(dsn, ("postgres", "snowflake", "bigquery"), "sqltune layout")
+    for source in (s for s in workload_sources if s in LIVE_SOURCES):
+        require_engine(dsn, (LIVE_ENGINES[source],), f"sqltune layout --workload {source}")
+    if validate and engine != "postgres":
+        raise click.UsageError("--validate builds the layout on a copy: PostgreSQL only")
+    if schemas and engine == "snowflake":
+        raise click.UsageError("--schema does not apply to Snowflake: every schema of the URL's database is read")
     config = LayoutConfig(sample_rows=sample_rows, history_days=days)
     connection: Any = connect(dsn)
     with connection:
         dialect = connection.dialect
-        if validate and dialect != "postgres":
-            raise click.UsageError("--validate builds the layout on a copy: PostgreSQL only")
         if dialect == "postgres":
             config.pg_partition_min_bytes = partition_min_size
             if min_size is not None:

@@ -206,7 +206,11 @@ def explain(
       sqltune explain query.sql --dsn postgresql://me@db/shop
       sqltune explain reports/*.sql --dsn "$DATABASE_URL" --analyze --timeout 2min
     """
+    from sqltune.connectors.engines import require_engine
     from sqltune.connectors.errors import ConnectionError, DatabaseError
+
+    if dsn is not None:  # before anything is read, and before the driver is loaded
+        require_engine(dsn, ("postgres",), "sqltune explain")
     from sqltune.connectors.postgres import connect
 
     statements, problems = _explainable(sql_path, "postgres")

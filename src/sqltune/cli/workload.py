@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from sqltune.cli import main, user_errors
+from sqltune.connectors.engines import require_engine
 
 #: Sources read from a live database (``--dsn``) rather than from files.
 LIVE_SOURCES = {
@@ -25,6 +26,8 @@ LIVE_SOURCES = {
     "query_history": "Snowflake ACCOUNT_USAGE.QUERY_HISTORY",
     "jobs": "BigQuery INFORMATION_SCHEMA.JOBS",
 }
+#: The engine each live source is read from (see :mod:`sqltune.connectors.engines`).
+LIVE_ENGINES = {"pg_stat_statements": "postgres", "digest": "mysql", "query_history": "snowflake", "jobs": "bigquery"}
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
 _UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -85,7 +88,11 @@ def _size(path: Path) -> int:
 @main.command()
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--input-format", help="Format of the sources (default: sniffed): postgres-log, mysql-slow-log, csv, ...")
-@click.option("--dsn", help="Database to read pg_stat_statements, digest, query_history or jobs from.")
+@click.option(
+    "--dsn",
+    help="Database to read pg_stat_statements (PostgreSQL DSN or URL), digest (mysql://), query_history "
+    "(snowflake://user@account/database) or jobs (bigquery://project) from.",
+)
 @click.option("--dialect", help="SQL dialect of the statements (default: the source's).")
 @click.option(
     "--schema", "schema_path", type=click.Path(dir_okay=False), help="DDL or JSON schema, to resolve columns."
@@ -119,22 +126,25 @@ def workload(
     Examples:
       sqltune workload /var/log/postgresql/postgresql-15-main.log --since 24h
       sqltune workload pg_stat_statements --dsn postgresql://me@db/shop --top 50
+      sqltune workload query_history --dsn 'snowflake://me@myorg-myaccount/ANALYTICS?warehouse=WH' --since 7d
       sqltune workload slow.log --format json --out workload.json
     """
     from sqltune.reporters.workload import render_workload_json, render_workload_text
     from sqltune.schema import Schema
     from sqltune.workload import Workload
 
+    files = tuple(source for source in sources if source not in LIVE_SOURCES)
+    live = [source for source in sources if source in LIVE_SOURCES]
+    if live and dsn is None:
+        raise click.UsageError(f"{live[0]} is read from a database: pass --dsn")
+    for name in live:  # before anything is read or opened
+        require_engine(dsn, (LIVE_ENGINES[name],), f"sqltune workload {name}")
     schema = Schema.load(schema_path, dialect) if schema_path else None
     start = parse_moment(since) if since else None
     end = parse_moment(until) if until else None
     options: dict[str, Any] = {key: value for key, value in (("since", start), ("until", end)) if value is not None}
     if log_line_prefix:
         options["log_line_prefix"] = log_line_prefix
-    files = tuple(source for source in sources if source not in LIVE_SOURCES)
-    live = [source for source in sources if source in LIVE_SOURCES]
-    if live and dsn is None:
-        raise click.UsageError(f"{live[0]} is read from a database: pass --dsn")
     loaded = Workload(dialect)
     if files:
         with progress_bar(files) as progress:

@@ -16,8 +16,11 @@ server lives here, behind :func:`connect`:
 - :mod:`~sqltune.connectors.mysql`: the read-only MySQL/MariaDB connection (the digest table's workload);
 - :mod:`~sqltune.connectors.timeouts`: the spellings of a time limit, shared by the connectors;
 - :mod:`~sqltune.connectors.lifecycle`: the context-manager behaviour every connection shares;
-- :func:`connect`: a PostgreSQL connection, a MySQL/MariaDB one for ``mysql://`` and ``mariadb://`` URLs, or a
-  BigQuery one for ``bigquery://project[/dataset]`` URLs, with the driver loaded only on the first call.
+- :mod:`~sqltune.connectors.engines`: which engine a target names, from its text alone (what the commands
+  check before connecting);
+- :func:`connect`: a PostgreSQL connection, a MySQL/MariaDB one for ``mysql://`` and ``mariadb://`` URLs, a
+  Snowflake one for ``snowflake://user@account/database/schema`` URLs, or a BigQuery one for
+  ``bigquery://project[/dataset]`` URLs, with the driver loaded only on the first call.
 
 The modules of this package import :mod:`~sqltune.connectors.errors` (never this package itself), so
 this file may import them without a cycle.
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sqltune.connectors.engines import engine_of
 from sqltune.connectors.errors import ConnectionError, DatabaseError, QueryError, QueryTimeout, WorkloadUnavailable
 
 __all__ = [
@@ -42,40 +46,51 @@ if TYPE_CHECKING:
     from sqltune.connectors.bigquery import BigQueryConnection
     from sqltune.connectors.mysql import MySQLConnection
     from sqltune.connectors.postgres import PostgresConnection
+    from sqltune.connectors.snowflake import SnowflakeConnection
     from sqltune.connectors.timeouts import Timeout
-
-_MYSQL_SCHEMES = ("mysql:", "mysql+", "mariadb:", "mariadb+")
 
 
 def connect(
     target: Any = None,
     *,
-    statement_timeout: Timeout = "30s",
+    statement_timeout: Timeout | None = None,
     application_name: str = "sqltune",
-    connect_timeout: int = 10,
-) -> PostgresConnection | MySQLConnection | BigQueryConnection:
+    connect_timeout: int | None = None,
+) -> PostgresConnection | MySQLConnection | SnowflakeConnection | BigQueryConnection:
     """Open a read-only PostgreSQL connection (see :func:`sqltune.connectors.postgres.connect`), a MySQL/
-    MariaDB one for a ``mysql://`` or ``mariadb://`` URL (see :func:`sqltune.connectors.mysql.connect`), or a
-    BigQuery one for a ``bigquery://project[/dataset]`` URL (see
-    :func:`sqltune.connectors.bigquery.connect_url`; ``statement_timeout`` does not apply: the URL's
+    MariaDB one for a ``mysql://`` or ``mariadb://`` URL (see :func:`sqltune.connectors.mysql.connect`), a
+    Snowflake one for a ``snowflake://user[:password]@account[/database[/schema]]`` URL (see
+    :func:`sqltune.connectors.snowflake.connect_url`), or a BigQuery one for a ``bigquery://project[/dataset]``
+    URL (see :func:`sqltune.connectors.bigquery.connect_url`; ``statement_timeout`` does not apply: the URL's
     ``timeout_s`` does).
+
+    ``statement_timeout`` and ``connect_timeout`` (seconds) default to each engine's own: 30 s and 10 s on
+    PostgreSQL and MySQL; on Snowflake the URL's ``STATEMENT_TIMEOUT_IN_SECONDS`` (else 120 s) and
+    ``login_timeout`` (else 60 s).
 
     A thin wrapper so that ``import sqltune`` and ``import sqltune.connectors`` (for the error classes) do
     not import a driver: it is loaded on the first call.
     """
-    if isinstance(target, str) and target.strip().lower().startswith("bigquery:"):
+    limits: dict[str, Any] = {}
+    if statement_timeout is not None:
+        limits["statement_timeout"] = statement_timeout
+    if connect_timeout is not None:
+        limits["connect_timeout"] = connect_timeout
+    engine = engine_of(target)
+    if engine == "bigquery":
         from sqltune.connectors.bigquery import connect_url
 
         return connect_url(target.strip())
-    if isinstance(target, str) and target.strip().lower().startswith(_MYSQL_SCHEMES):
+    if engine == "snowflake":
+        from sqltune.connectors.snowflake import connect_url as connect_snowflake
+        from sqltune.connectors.timeouts import timeout_ms
+
+        seconds = -(-timeout_ms(statement_timeout) // 1000) if statement_timeout is not None else None
+        return connect_snowflake(target, statement_timeout_s=seconds, login_timeout_s=connect_timeout or 60)
+    if engine == "mysql":
         from sqltune.connectors.mysql import connect as connect_mysql
 
-        return connect_mysql(target, statement_timeout=statement_timeout, connect_timeout=connect_timeout)
+        return connect_mysql(target, **limits)
     from sqltune.connectors.postgres import connect as connect_postgres
 
-    return connect_postgres(
-        target,
-        statement_timeout=statement_timeout,
-        application_name=application_name,
-        connect_timeout=connect_timeout,
-    )
+    return connect_postgres(target, application_name=application_name, **limits)

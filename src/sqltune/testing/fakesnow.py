@@ -9,7 +9,9 @@ protocol="http")`` of sqltune's environment, exactly the client code a real acco
   (``$SQLTUNE_CACHE`` or ``~/.cache/sqltune``, one folder per version);
 - :func:`ensure_venv`: make that environment once (``pip install`` from the package index), under a file lock;
 - :func:`start_server`: start a server on a free port of 127.0.0.1; its :class:`Service` address holds
-  ``host``, ``port`` and ``protocol`` for ``snowflake.connector.connect``.
+  ``host``, ``port`` and ``protocol`` for ``snowflake.connector.connect``;
+- :data:`QUERY_HISTORY_COLUMNS`: the columns of ``SNOWFLAKE.ACCOUNT_USAGE.QUERY_HISTORY`` sqltune reads, to
+  create the view as a table in fakesnow and seed it.
 """
 
 from __future__ import annotations
@@ -23,9 +25,37 @@ from pathlib import Path
 from sqltune.testing import venvs
 from sqltune.testing.services import Service, free_port
 
-__all__ = ["FAKESNOW", "ensure_venv", "start_server", "venv_path"]
+__all__ = ["FAKESNOW", "QUERY_HISTORY_COLUMNS", "ensure_venv", "start_server", "venv_path"]
 
 FAKESNOW = "0.12.1"
+#: ``SNOWFLAKE.ACCOUNT_USAGE.QUERY_HISTORY``'s columns that sqltune reads, with Snowflake's types.
+QUERY_HISTORY_COLUMNS = {
+    "query_id": "VARCHAR",
+    "query_text": "VARCHAR",
+    "database_name": "VARCHAR",
+    "schema_name": "VARCHAR",
+    "query_type": "VARCHAR",
+    "user_name": "VARCHAR",
+    "role_name": "VARCHAR",
+    "warehouse_name": "VARCHAR",
+    "warehouse_size": "VARCHAR",
+    "query_tag": "VARCHAR",
+    "execution_status": "VARCHAR",
+    "total_elapsed_time": "NUMBER(38,0)",
+    "compilation_time": "NUMBER(38,0)",
+    "execution_time": "NUMBER(38,0)",
+    "queued_provisioning_time": "NUMBER(38,0)",
+    "queued_overload_time": "NUMBER(38,0)",
+    "bytes_scanned": "NUMBER(38,0)",
+    "percentage_scanned_from_cache": "FLOAT",
+    "rows_produced": "NUMBER(38,0)",
+    "partitions_scanned": "NUMBER(38,0)",
+    "partitions_total": "NUMBER(38,0)",
+    "bytes_spilled_to_local_storage": "NUMBER(38,0)",
+    "bytes_spilled_to_remote_storage": "NUMBER(38,0)",
+    "query_parameterized_hash": "VARCHAR",
+    "start_time": "TIMESTAMP_LTZ",
+}
 # fakesnow 0.12.1's server imports snowflake.connector, and does not import beside connector 5.x.
 _REQUIREMENTS = [f"fakesnow[server]=={FAKESNOW}", "snowflake-connector-python<5"]
 

@@ -3,7 +3,9 @@
 The package, one module per seam (only this file re-exports; the modules import each other directly):
 
 - :mod:`~sqltune.connectors.snowflake.connection`: :class:`SnowflakeConnection` (plans with
-  ``EXPLAIN USING JSON``, operator statistics) and :func:`connect`;
+  ``EXPLAIN USING JSON``, operator statistics), :func:`connect` and :func:`connect_url`;
+- :mod:`~sqltune.connectors.snowflake.url`: ``snowflake://user@account/database/schema?...`` URLs, as
+  snowflake-sqlalchemy writes them, read into :func:`connect`'s arguments;
 - :mod:`~sqltune.connectors.snowflake.safety`: the read-only guard, the one-statement check, quoting of
   names, timeouts, scrubbed errors, :data:`QUERY_TAG` and :data:`SECRET_OPTIONS`;
 - :mod:`~sqltune.connectors.snowflake.history`: the workload from ``ACCOUNT_USAGE.QUERY_HISTORY``,
@@ -55,7 +57,7 @@ except ImportError as missing:  # pragma: no cover - depends on the installed ex
     ) from missing
 
 from sqltune.connectors.snowflake.catalog import clustering_columns, column_type
-from sqltune.connectors.snowflake.connection import SnowflakeConnection, connect
+from sqltune.connectors.snowflake.connection import SnowflakeConnection, connect, connect_url
 from sqltune.connectors.snowflake.history import ACCOUNT_USAGE_HINT, SnowflakeStatement
 from sqltune.connectors.snowflake.safety import QUERY_TAG, SECRET_OPTIONS
 
@@ -68,4 +70,5 @@ __all__ = [
     "clustering_columns",
     "column_type",
     "connect",
+    "connect_url",
 ]

@@ -5,7 +5,8 @@
   ``GET_QUERY_OPERATOR_STATS`` itself; the workload comes from :mod:`~sqltune.connectors.snowflake.history`,
   the schema and clustering from :mod:`~sqltune.connectors.snowflake.catalog`;
 - :func:`connect`: open a connection, or wrap an open ``snowflake.connector`` one, with sqltune's session
-  parameters (``STATEMENT_TIMEOUT_IN_SECONDS``, ``QUERY_TAG``).
+  parameters (``STATEMENT_TIMEOUT_IN_SECONDS``, ``QUERY_TAG``); :func:`connect_url` opens one from a
+  ``snowflake://`` URL (:mod:`~sqltune.connectors.snowflake.url`).
 
 The driver is looked up as ``snowflake.connector.connect`` at call time; the tests point it at a fakesnow
 server (``host=``, ``port=``, ``protocol="http"``).
@@ -13,6 +14,7 @@ server (``host=``, ``port=``, ``protocol="http"``).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -40,12 +42,13 @@ from sqltune.connectors.snowflake.safety import (
     translate,
     variant,
 )
+from sqltune.connectors.snowflake.url import url_settings
 from sqltune.core.source import InputProblem
 from sqltune.layout.model import Measured
 from sqltune.schema import Schema
 from sqltune.workload.model import Execution
 
-__all__ = ["SnowflakeConnection", "connect"]
+__all__ = ["SnowflakeConnection", "connect", "connect_url"]
 
 # Snowflake query ids are UUIDs: 01b2c3d4-0001-8a5e-0000-00012f6e41a9.
 _QUERY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
@@ -324,6 +327,27 @@ def connect(
         detail = translate(error, secrets, connecting=True)
         raise ConnectionError(f"cannot connect to Snowflake {display}: {detail}", sqlstate=detail.sqlstate) from None
     return SnowflakeConnection(raw, timeout_s=timeout_s, secrets=secrets, display=display, owned=True)
+
+
+def connect_url(
+    url: str,
+    *,
+    statement_timeout_s: float | None = None,
+    login_timeout_s: float = 60,
+    environ: Mapping[str, str] | None = None,
+) -> SnowflakeConnection:
+    """Open a read-only connection from a URL as snowflake-sqlalchemy writes them,
+    ``snowflake://user[:password]@account[/database[/schema]][?warehouse=...&role=...]`` (the options and the
+    password's sources: :mod:`~sqltune.connectors.snowflake.url`; ``SNOWFLAKE_PASSWORD`` is read from
+    ``environ``, the process environment by default).
+
+    The statement timeout is ``statement_timeout_s`` when given, else the URL's
+    ``STATEMENT_TIMEOUT_IN_SECONDS``, else 120 seconds; the URL's ``login_timeout`` wins over ``login_timeout_s``.
+    """
+    settings = url_settings(url, os.environ if environ is None else environ)
+    from_url = settings.pop("statement_timeout_s", None)
+    timeout = statement_timeout_s if statement_timeout_s is not None else from_url or 120
+    return connect(**settings, statement_timeout_s=timeout, login_timeout_s=login_timeout_s)
 
 
 def _identifier(name: str) -> str:

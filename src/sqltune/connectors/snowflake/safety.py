@@ -47,7 +47,7 @@ __all__ = [
 QUERY_TAG = "sqltune"
 
 #: Connection options whose values are secrets: kept out of every message sqltune raises.
-SECRET_OPTIONS = ("password", "token", "passcode", "private_key_file_pwd", "oauth_client_secret")
+SECRET_OPTIONS = ("password", "token", "passcode", "private_key_file_pwd", "oauth_client_secret", "proxy_password")
 
 #: Statement cancelled: the server's timeout, or the client's.
 TIMEOUT_SQLSTATE = "57014"
