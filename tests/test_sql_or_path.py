@@ -77,8 +77,10 @@ def _rewrite(given: object) -> object:
 
 
 def _workload(given: object) -> object:
+    """Statements of files are named ``path:line``; SQL text goes by its first words."""
     ids = [query.id for query in load_workload(given)]  # type: ignore[arg-type]
-    return "text" if ids == ["q"] else sorted(f"{query_id}.sql" for query_id in ids)
+    paths = [query_id.rsplit(":", 1)[0] for query_id in ids if query_id.endswith(":1")]
+    return "text" if not paths else sorted(os.path.basename(path) for path in paths)
 
 
 ENTRY_POINTS: dict[str, Callable[[object], object]] = {
@@ -114,9 +116,9 @@ def test_advise_indexes_takes_a_cte_as_sql_and_a_file_name_as_a_file(folder: Pat
     """The two cases of issue 18: a CTE was "no file matches this pattern", a file name was read as SQL."""
     schema = sqltune.Schema.from_ddl("CREATE TABLE typed (id int); CREATE TABLE from_file (id int)")
     plan = sqltune.advise_indexes(CTE, schema=schema)
-    assert [impact.query_id for impact in plan.queries] == ["q"]
+    assert [impact.query_id for impact in plan.queries] == ["WITH x AS (SELECT id FROM typed) SELECT…"]
     plan = sqltune.advise_indexes("selected.sql", schema=schema)
-    assert [impact.query_id for impact in plan.queries] == ["selected"]
+    assert [impact.query_id for impact in plan.queries] == ["selected.sql:1"]
 
 
 def test_the_rule() -> None:

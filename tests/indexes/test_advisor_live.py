@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -11,8 +13,11 @@ from click.testing import CliRunner
 
 from sqltune.cli import main
 from sqltune.connectors.postgres import PostgresConnection, connect
-from sqltune.indexes.advisor import advise_indexes
+from sqltune.connectors.postgres.validate import measure_regressions
+from sqltune.indexes.advisor import advise_indexes, load_workload
 from sqltune.indexes.model import IndexSpec
+from sqltune.indexes.runtime import format_speedup
+from sqltune.testing.terminal import run_cli, visible_text
 
 WORKLOAD = """
 SELECT id, total FROM orders WHERE customer_id = 42;
@@ -58,7 +63,7 @@ def test_hypopg_plan_indexes_the_filtered_and_joined_columns(shop: tuple[str, st
     assert plan.cost_after < plan.cost_before
     assert plan.size_bytes <= 50e6
     assert all(s.startswith("CREATE INDEX CONCURRENTLY") for s in plan.statements())
-    first = next(q for q in plan.queries if q.query_id.endswith("#1"))
+    first = next(q for q in plan.queries if q.query_id == "SELECT id, total FROM orders WHERE…")  # its first words
     assert first.cost_after < first.cost_before / 10 and first.uses
     assert first.plan_before is not None and first.plan_after is not None
     assert plan.what_if_calls > 0
@@ -96,6 +101,73 @@ def test_validation_measures_runtime_and_leaves_nothing(shop: tuple[str, str]) -
     assert not any(check.regressed for check in plan.runtime)
     assert all(check.after_ms is not None for check in plan.runtime)
     assert leftovers[0][0] == 0
+
+
+def test_validation_prints_a_lower_bound_when_the_old_plan_is_stopped(shop: tuple[str, str]) -> None:
+    """The old plan (a scan of 200,000 orders) is given 2x the new time, at least 1 ms: it is stopped there,
+    so the speed-up is only known to be at least bound / new time, and is said so."""
+    dsn, schema = shop
+    with connect(dsn) as connection:
+        queries = load_workload(WORKLOAD, schema=connection.schema((schema,)))[:1]
+        index = IndexSpec("orders", ("customer_id",))
+        [check] = measure_regressions(connection, queries, [index], speedup_cap=2, min_bound_ms=1)
+    assert check.after_ms is not None and check.before_ms is None and check.speedup_at_least
+    assert check.speedup == pytest.approx(check.bound_ms / check.after_ms)
+    assert check.describe() == format_speedup(None, check.after_ms, check.bound_ms)
+    assert check.describe().startswith(("≥ ", "before ≥ "))
+
+
+QUERIES = {
+    "queries/orders.sql": "SELECT id, total FROM orders WHERE customer_id = 42;\n\n"
+    "SELECT o.id, c.name FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.region = 'north';\n",
+    "queries/open.sql": "SELECT count(*) FROM orders\n"
+    "WHERE status = 'open' AND created_at > now() - interval '3 days';\n",
+}
+SPEEDUP = re.compile(r"(?:≥ )?[\d,.]+× faster")
+
+
+@pytest.fixture
+def queries(shop: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """:data:`QUERIES` written in the working directory; the shop's DSN."""
+    monkeypatch.chdir(tmp_path)
+    for path, sql in QUERIES.items():
+        Path(path).parent.mkdir(exist_ok=True)
+        Path(path).write_text(sql, encoding="utf-8")
+    return shop[0]
+
+
+def test_cli_names_queries_by_file_and_line_prints_speedups_and_progress_on_a_terminal(queries: str) -> None:
+    dsn = queries
+    command = ["indexes", "--dsn", dsn, "--workload", "queries", "--validate"]
+    shown = run_cli(command)
+    assert shown.returncode == 0, shown.stderr
+    progress = visible_text(shown.stderr)
+    for phase in ("planning the queries", "generating candidates", "what-if calls", "validating: timing"):
+        assert phase in progress
+    runtime = shown.stdout.split("Measured runtime")[1]
+    assert re.search(r"queries/orders\.sql:1 .*" + SPEEDUP.pattern, runtime), shown.stdout
+    assert "queries/orders.sql:3" in shown.stdout and "workload#" not in shown.stdout
+
+    piped = run_cli([*command, "--format", "json"], terminal=False)
+    assert piped.returncode == 0 and piped.stderr == ""
+    data = json.loads(piped.stdout)
+    assert {q["id"] for q in data["queries"]} == {"queries/open.sql:1", "queries/orders.sql:1", "queries/orders.sql:3"}
+    measured = {check["query"]: check for check in data["runtime"]}
+    assert measured["queries/orders.sql:1"]["speedup"] > 1
+
+
+def test_explain_over_many_files_names_statements_by_file_and_line(queries: str) -> None:
+    dsn = queries
+    command = ["explain", "queries/orders.sql", "queries/open.sql", "--dsn", dsn, "--fail-on", "never"]
+    shown = run_cli(command)
+    assert shown.returncode == 0, shown.stderr
+    for where in ("queries/orders.sql:1:", "queries/orders.sql:3:", "queries/open.sql:1:"):
+        assert where in shown.stdout
+    assert "explaining queries/orders.sql:3" in visible_text(shown.stderr)
+    piped = run_cli([*command, "--format", "json"], terminal=False)
+    assert piped.returncode == 0 and piped.stderr == ""
+    statements = [(r["statement"]["path"], r["statement"]["line"]) for r in json.loads(piped.stdout)["reports"]]
+    assert statements == [("queries/orders.sql", 1), ("queries/orders.sql", 3), ("queries/open.sql", 1)]
 
 
 def test_cli_json_and_apply(shop: tuple[str, str]) -> None:

@@ -39,7 +39,7 @@ def test_a_history_export_weights_queries_by_time_and_names_them_by_line(tmp_pat
 
 def test_history_and_sql_files_together(tmp_path: Path) -> None:
     queries = load_workload([str(_history(tmp_path)), str(TPCH / "q06.sql")], schema=Schema.load(SCHEMA, "postgres"))
-    assert [q.id for q in queries][-1] == "q06" and len(queries) == 4
+    assert [q.id for q in queries][-1] == f"{TPCH / 'q06.sql'}:1" and len(queries) == 4
 
 
 def test_a_workload_object_and_untimed_templates_weigh_by_calls() -> None:

@@ -14,6 +14,7 @@ import sys
 import click
 
 from sqltune.cli import main, user_errors
+from sqltune.cli.progress import item_progress
 from sqltune.core.source import InputProblem, Source, read_sources
 from sqltune.rewrites import Change, RewriteReport, rewrite_source, select_rewrites
 from sqltune.schema import Schema
@@ -47,24 +48,30 @@ def fix(
     select: tuple[str, ...],
     ignore: tuple[str, ...],
 ) -> None:
-    """Rewrite SQL files in place with the rewrites proven safe (``-`` reads stdin, writes stdout)."""
+    """Rewrite SQL files in place with the rewrites proven safe (``-`` reads stdin, writes stdout).
+
+    Every change is named by its file and line; over several files a progress bar on stderr (when it is a
+    terminal) names the one at work.
+    """
     rewrites = select_rewrites(_split(select), _split(ignore))
     schema = Schema.load(schema_path, dialect=dialect) if schema_path else None
     stdin = paths == ("-",)
     sources: list[Source | InputProblem] = [Source("<stdin>", sys.stdin.read())] if stdin else list(read_sources(paths))
     bad_input = remaining = False
-    for source in sources:
-        if isinstance(source, InputProblem):
-            click.echo(f"sqltune: error: {source}", err=True)
-            bad_input = bad_input or source.fatal
-            continue
-        report = rewrite_source(source, dialect, schema, rewrites=rewrites, unsafe=unsafe)
-        for problem in report.problems:
-            click.echo(f"sqltune: error: {problem} (statement left unchanged)", err=True)
-            bad_input = True
-        for note in report.notes:
-            click.echo(f"sqltune: note: {note}", err=True)
-        remaining = _handle(report, show_diff, unsafe, stdin) or remaining
+    with item_progress(len(sources), "fixing") as start:
+        for source in sources:
+            start(source.path)
+            if isinstance(source, InputProblem):
+                click.echo(f"sqltune: error: {source}", err=True)
+                bad_input = bad_input or source.fatal
+                continue
+            report = rewrite_source(source, dialect, schema, rewrites=rewrites, unsafe=unsafe)
+            for problem in report.problems:
+                click.echo(f"sqltune: error: {problem} (statement left unchanged)", err=True)
+                bad_input = True
+            for note in report.notes:
+                click.echo(f"sqltune: note: {note}", err=True)
+            remaining = _handle(report, show_diff, unsafe, stdin) or remaining
     if bad_input:
         sys.exit(2)
     if remaining:

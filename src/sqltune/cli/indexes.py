@@ -8,6 +8,7 @@ import sys
 import click
 
 from sqltune.cli import main, user_errors
+from sqltune.cli.progress import phase_progress
 
 
 @main.command()
@@ -55,7 +56,12 @@ def indexes(
     apply_plan: bool,
     yes: bool,
 ) -> None:
-    """Advise indexes for a workload, with the estimated cost before and after for every query."""
+    """Advise indexes for a workload, with the estimated cost before and after for every query.
+
+    Queries are named by file and line (a log's or export's where each was first seen, else their first
+    words); --validate prints each changed query's measured speed-up. While it works, a progress bar on
+    stderr (when it is a terminal) shows the phase: planning, candidates, what-if calls, validation.
+    """
     from sqltune.connectors.engines import require_engine
     from sqltune.indexes.advisor import advise_indexes
     from sqltune.schema import Schema
@@ -72,17 +78,19 @@ def indexes(
     elif backend in ("hypopg", "real") or validate or apply_plan or source == "pg_stat_statements":
         raise click.UsageError("this needs a database: pass --dsn")
     try:
-        plan = advise_indexes(
-            source,  # type: ignore[arg-type]
-            connection,
-            schema=schema,
-            budget=budget,
-            max_indexes=max_indexes,
-            max_width=max_width,
-            backend=backend,
-            validate=validate,
-            dialect=dialect,
-        )
+        with phase_progress() as progress:
+            plan = advise_indexes(
+                source,  # type: ignore[arg-type]
+                connection,
+                schema=schema,
+                budget=budget,
+                max_indexes=max_indexes,
+                max_width=max_width,
+                backend=backend,
+                validate=validate,
+                dialect=dialect,
+                progress=progress,
+            )
     finally:
         if connection is not None:
             connection.close()

@@ -1,8 +1,10 @@
 """``sqltune plan`` and ``sqltune explain``: diagnose an EXPLAIN plan, ranked by estimated saving.
 
 ``plan`` reads a plan file (PostgreSQL JSON or text, MySQL/MariaDB, Snowflake, DuckDB); ``--sql`` links the
-findings to the statement's lines. ``explain`` runs EXPLAIN on a live PostgreSQL for each statement of a SQL
-file (ANALYZE only with ``--analyze``; always in a transaction that is rolled back) and diagnoses the plans.
+findings to the statement's lines. ``explain`` runs EXPLAIN on a live PostgreSQL for each statement of SQL
+files, directories or globs (ANALYZE only with ``--analyze``; always in a transaction that is rolled back) and
+diagnoses the plans, each named by its file and line; over several statements a progress bar on stderr (when
+it is a terminal) names the one at work.
 
 Exit codes: 0 when no finding is at or above ``--fail-on`` (default ``warning``: an info finding is worth
 reading, not worth failing a build), 1 otherwise, 2 for unreadable input (a malformed or truncated plan, a
@@ -22,9 +24,10 @@ import click
 
 from sqltune import __version__
 from sqltune.cli import main, user_errors
+from sqltune.cli.progress import item_progress
 from sqltune.core.findings import Severity
 from sqltune.core.parsing import Statement, parse_source
-from sqltune.core.source import Problem, Source
+from sqltune.core.source import Problem, Source, read_sources
 from sqltune.plans import load_plan, parse_plan
 from sqltune.reporters.base import ReportOptions, guarded
 from sqltune.reporters.plan_json import render_plan_json
@@ -107,15 +110,42 @@ def _statements(path: str, dialect: str) -> list[Statement]:
 def _explainable(path: str, dialect: str) -> tuple[list[Statement], list[Problem]]:
     """The statements of a SQL file that have a plan, and one problem per statement that does not parse."""
     source = Source.from_string(sys.stdin.read(), "<stdin>") if path == "-" else _read(path)
+    chosen, problems = _split(source, dialect)
+    if not chosen and not problems:
+        raise ValueError(f"{path}: {_NOTHING}")
+    return chosen, problems
+
+
+_NOTHING = "expected a query to explain, found no SELECT, INSERT, UPDATE, DELETE or MERGE"
+
+
+def _split(source: Source, dialect: str) -> tuple[list[Statement], list[Problem]]:
     statements = parse_source(source, dialect)
     problems = [
         Problem(source.path, s.error.message, s.error.span.line, s.error.span.column)
         for s in statements
         if s.error is not None
     ]
-    chosen = [s for s in statements if s.expression is not None and not _skipped(s)]
+    return [s for s in statements if s.expression is not None and not _skipped(s)], problems
+
+
+def _explainable_files(paths: tuple[str, ...], dialect: str) -> tuple[list[Statement], list[Problem]]:
+    """The statements with a plan of every file (directories and globs read as ``lint`` reads them), and a
+    problem per file that cannot be read and per statement that does not parse. A file of DDL only adds
+    nothing; no statement to explain in any of them is an input error."""
+    if paths == ("-",) or (len(paths) == 1 and os.path.isfile(paths[0])):
+        return _explainable(paths[0], dialect)
+    chosen: list[Statement] = []
+    problems: list[Problem] = []
+    for source in read_sources(paths):
+        if isinstance(source, Problem):
+            problems.append(source)
+            continue
+        statements, bad = _split(source, dialect)
+        chosen += statements
+        problems += bad
     if not chosen and not problems:
-        raise ValueError(f"{path}: expected a query to explain, found no SELECT, INSERT, UPDATE, DELETE or MERGE")
+        raise ValueError(f"{', '.join(paths)}: {_NOTHING}")
     return chosen, problems
 
 
@@ -178,14 +208,14 @@ def plan(
 
 
 @main.command()
-@click.argument("sql_path", metavar="FILE.sql")
+@click.argument("sql_paths", metavar="FILE.sql...", nargs=-1, required=True)
 @click.option("--dsn", help="PostgreSQL DSN or URL (default: libpq's PGHOST, PGDATABASE... environment).")
 @click.option("--analyze", is_flag=True, help="Run the statements (EXPLAIN ANALYZE, BUFFERS); always rolled back.")
 @click.option("--timeout", default="30s", show_default=True, help="Statement timeout for each EXPLAIN.")
 @_output_options
 @user_errors
 def explain(
-    sql_path: str,
+    sql_paths: tuple[str, ...],
     dsn: str | None,
     analyze: bool,
     timeout: str,
@@ -195,11 +225,12 @@ def explain(
     schema_path: str | None,
     color: bool | None,
 ) -> None:
-    """EXPLAIN each statement of a SQL file on PostgreSQL and diagnose the plans, linked to the SQL.
+    """EXPLAIN each statement of SQL files on PostgreSQL and diagnose the plans, linked to the SQL.
 
     Without --analyze nothing is executed and the diagnosis uses the planner's costs; with it each statement
     runs inside a transaction that is rolled back (writes are undone, but they did happen: locks were taken,
-    triggers fired, sequences advanced).
+    triggers fired, sequences advanced). Each plan is named by its statement's file and line; over several
+    statements a progress bar on stderr (when it is a terminal) names the one at work.
 
     \b
     Examples:
@@ -213,9 +244,12 @@ def explain(
         require_engine(dsn, ("postgres",), "sqltune explain")
     from sqltune.connectors.postgres import connect
 
-    statements, problems = _explainable(sql_path, "postgres")
+    statements, problems = _explainable_files(sql_paths, "postgres")
     selected = _selection(select)
     given_schema = Schema.load(schema_path, "postgres") if schema_path else None  # a usage error before connecting
+    if not statements:  # only unreadable files or statements that do not parse: nothing to connect for
+        _emit([], output_format, color, fail_on, problems)
+        return
     reports = []
     try:
         with connect(dsn, statement_timeout=timeout) as connection:
@@ -227,25 +261,30 @@ def explain(
                 rows = connection.query("SELECT current_schemas(false)::text")
                 names = str(rows[0][0]).strip("{}").split(",") if rows else ["public"]
                 schema = connection.schema([name.strip('"') for name in names if name])
-            for number, statement in enumerate(statements):
-                # One statement's failure is its own error; the others still get their plans.
-                try:
-                    result = connection.explain(statement.text.strip().rstrip(";"), analyze=analyze, timeout=timeout)
-                    graph = parse_plan(result.plan_json, "postgres-json", path=f"{sql_path}:{statement.span.line}")
-                except ConnectionError as error:
-                    # The server went away mid-run: the plans made so far are still reported, and every
-                    # statement left is named as not explained.
-                    problems.append(_statement_problem(statement, error))
-                    lost = ValueError("not explained: the connection to the database was lost")
-                    problems.extend(_statement_problem(left, lost) for left in statements[number + 1 :])
-                    break
-                except (DatabaseError, ValueError) as error:
-                    problems.append(_statement_problem(statement, error))
-                    continue
-                reports.append(analyze_plan(graph, statement, schema, settings, select=selected))
+            with item_progress(len(statements), "explaining" if not analyze else "running") as start:
+                for number, statement in enumerate(statements):
+                    where = f"{statement.span.path}:{statement.span.line}"
+                    start(where)
+                    # One statement's failure is its own error; the others still get their plans.
+                    try:
+                        sql = statement.text.strip().rstrip(";")
+                        result = connection.explain(sql, analyze=analyze, timeout=timeout)
+                        graph = parse_plan(result.plan_json, "postgres-json", path=where)
+                    except ConnectionError as error:
+                        # The server went away mid-run: the plans made so far are still reported, and every
+                        # statement left is named as not explained.
+                        problems.append(_statement_problem(statement, error))
+                        lost = ValueError("not explained: the connection to the database was lost")
+                        problems.extend(_statement_problem(left, lost) for left in statements[number + 1 :])
+                        break
+                    except (DatabaseError, ValueError) as error:
+                        problems.append(_statement_problem(statement, error))
+                        continue
+                    reports.append(analyze_plan(graph, statement, schema, settings, select=selected))
     except DatabaseError as error:
         raise ValueError(str(error).splitlines()[0] if str(error) else type(error).__name__) from None
-    problems.sort(key=lambda problem: (problem.line, problem.column))
+    order = {path: number for number, path in enumerate(dict.fromkeys(s.span.path for s in statements))}
+    problems.sort(key=lambda problem: (order.get(problem.path, -1), problem.line, problem.column))
     _emit(reports, output_format, color, fail_on, problems)
 
 

@@ -7,16 +7,13 @@ rest of the log is the answer); 2 when a source is missing, of an unknown format
 from __future__ import annotations
 
 import re
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import click
 
 from sqltune.cli import main, user_errors
+from sqltune.cli.progress import byte_progress
 from sqltune.connectors.engines import require_engine
 
 #: Sources read from a live database (``--dsn``) rather than from files.
@@ -49,40 +46,6 @@ def parse_moment(value: str, now: datetime | None = None) -> datetime:
     except ValueError:
         raise ValueError(f"invalid time {value!r}; expected an ISO date such as 2026-12-01, or 24h, 7d") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-@contextmanager
-def progress_bar(sources: tuple[str, ...]) -> Iterator[Callable[[int], None] | None]:
-    """A bar on stderr (when it is a terminal) counting the bytes the readers went through."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
-
-    total = sum(_size(Path(source)) for source in sources if Path(source).exists())
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-        transient=True,
-        console=_stderr_console(),
-    ) as bar:
-        task = bar.add_task("reading", total=total or None)
-        yield lambda position: bar.update(task, completed=position)
-
-
-def _stderr_console() -> Any:
-    from rich.console import Console
-
-    return Console(stderr=True)
-
-
-def _size(path: Path) -> int:
-    if path.is_dir():
-        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-    return path.stat().st_size
 
 
 @main.command()
@@ -147,7 +110,7 @@ def workload(
         options["log_line_prefix"] = log_line_prefix
     loaded = Workload(dialect)
     if files:
-        with progress_bar(files) as progress:
+        with byte_progress(files) as progress:
             loaded = Workload.read(*files, format=input_format, dialect=dialect, progress=progress, **options)
     for name in live:
         loaded = loaded.merge(_live_workload(str(dsn), name, dialect, options))

@@ -12,7 +12,9 @@ model over schema statistics, and the plan says its costs are estimates.
 - :func:`parse_size`: a budget such as ``"500MB"`` in bytes.
 
 The connection is only used through :class:`~sqltune.indexes.ports.AdvisorConnection` (its what-if backend,
-its runtime validation): the advisor never imports a connector.
+its runtime validation): the advisor never imports a connector. Queries are named as the user would find them
+again (:mod:`sqltune.indexes.naming`); a surface shows the advisor's progress through the
+:class:`~sqltune.indexes.progress.Progress` it passes in.
 """
 
 from __future__ import annotations
@@ -28,8 +30,11 @@ from sqltune.core.sqlglot import exp
 from sqltune.graph import QueryGraph
 from sqltune.indexes.candidates import generate_candidates
 from sqltune.indexes.model import IndexSpec, WorkloadQuery
-from sqltune.indexes.plan import IndexPlan, RuntimeCheck, SkippedQuery, build_plan
+from sqltune.indexes.naming import first_words, number_repeats
+from sqltune.indexes.plan import IndexPlan, SkippedQuery, build_plan
 from sqltune.indexes.ports import AdvisorConnection
+from sqltune.indexes.progress import CANDIDATES, PLANNING, READING, REPORTING, SELECTING, Progress, Silent, each
+from sqltune.indexes.runtime import RuntimeCheck
 from sqltune.indexes.selection import Selection, select_indexes
 from sqltune.indexes.whatif import CostEvaluator, Unplannable, WhatIfBackend
 from sqltune.schema import Schema, fold
@@ -91,8 +96,22 @@ def load_workload(
 ) -> list[WorkloadQuery]:
     """Workload queries from SQL text, files/directories/globs, or ``"pg_stat_statements"`` (needs a
     connection such as :class:`~sqltune.connectors.postgres.PostgresConnection`; weights are total execution
-    time; recorded statements that do not parse are appended to ``skipped``)."""
-    schema = schema or Schema()
+    time; recorded statements that do not parse are appended to ``skipped``). Each is named as the user would
+    find it: ``path:line``, where a template was first seen, or its first words; a name given twice gets a
+    number."""
+    queries = _load(source, schema or Schema(), dialect, connection, limit, skipped)
+    number_repeats(queries)
+    return queries
+
+
+def _load(
+    source: Workload | str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    schema: Schema,
+    dialect: str | None,
+    connection: AdvisorConnection | None,
+    limit: int,
+    skipped: list[SkippedQuery] | None,
+) -> list[WorkloadQuery]:
     queries: list[WorkloadQuery] = []
     if isinstance(source, Workload):
         return _templates(source, schema, dialect, skipped)
@@ -106,20 +125,23 @@ def load_workload(
         source = [path for path in _as_list(source) if path not in logs]
         if not source:
             return queries
-    for item in sources_from(source, "<workload>"):  # one rule for "SQL text or a path", as lint()
+    for item in sources_from(source, _TEXT):  # one rule for "SQL text or a path", as lint()
         if isinstance(item, InputProblem):
             raise ValueError(str(item))
-        stem = os.path.splitext(os.path.basename(item.path))[0] if item.path != "<workload>" else "q"
-        statements = [s for s in parse_source(item, dialect)]
-        for statement in statements:
+        for statement in parse_source(item, dialect):
             if statement.error is not None:
                 raise ValueError(f"{statement.error.span}: {statement.error.message}")
             expression = statement.expression
             if expression is None or not isinstance(expression, (exp.Query, *_WRITES)):
                 continue
-            query_id = stem if len(statements) == 1 else f"{stem}#{statement.index + 1}"
+            text = item.path == _TEXT
+            query_id = first_words(statement.text) if text else f"{item.path}:{statement.span.line}"
             queries.append(_query(query_id, statement.text, expression, schema, 1.0, 1.0))
     return queries
+
+
+#: The source name of a workload given as SQL text (its statements are named by their first words).
+_TEXT = "<workload>"
 
 
 def _as_list(source: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[str | os.PathLike[str]]:
@@ -148,7 +170,7 @@ def _templates(
     by its total time (by its calls where the source has no times)."""
     queries: list[WorkloadQuery] = []
     for template in workload.top():
-        query_id = template.location or template.fingerprint
+        query_id = template.location or first_words(template.example)
         for parsed in parse_source(Source(query_id, template.example), workload.dialect or dialect):
             if parsed.error is not None:
                 if skipped is not None:
@@ -196,7 +218,7 @@ def _recorded_workload(
     control; none reads or writes a user table, which is what a workload statement must do to be indexed."""
     queries: list[WorkloadQuery] = []
     for number, recorded in enumerate(connection.statements(limit=limit), 1):
-        query_id = f"pgss{number}"
+        query_id = first_words(recorded.query)
         for parsed in parse_source(Source(f"pg_stat_statements#{number}", recorded.query), dialect):
             if parsed.error is not None:
                 if skipped is not None:
@@ -236,9 +258,16 @@ def _backend(kind: str, connection: AdvisorConnection | None, schema: Schema) ->
 
 
 def _select(
-    queries: Sequence[WorkloadQuery], schema: Schema, evaluator: CostEvaluator, banned: set[IndexSpec], **options: Any
+    queries: Sequence[WorkloadQuery],
+    schema: Schema,
+    evaluator: CostEvaluator,
+    banned: set[IndexSpec],
+    progress: Progress,
+    **options: Any,
 ) -> Selection:
-    candidates = generate_candidates(queries, schema, max_width=options["max_width"])
+    progress.phase(CANDIDATES, len(queries))
+    candidates = generate_candidates(each(queries, progress), schema, max_width=options["max_width"])
+    progress.phase(SELECTING)  # the evaluator counts its what-if calls
     return select_indexes(queries, candidates, evaluator, banned=banned, schema=schema, **options)
 
 
@@ -255,10 +284,13 @@ def advise_indexes(
     validate_timeout_s: float = 300,
     hygiene: bool = True,
     dialect: str | None = "postgres",
+    progress: Progress | None = None,
 ) -> IndexPlan:
     """Advise indexes for ``workload``. ``connection`` is a :func:`sqltune.connect` connection (or ``None``
     to work offline from ``schema`` statistics). ``validate=True`` times the queries whose plans change with
-    real indexes in a rolled-back transaction and drops indexes that make any query more than 1.5x slower."""
+    real indexes in a rolled-back transaction and drops indexes that make any query more than 1.5x slower.
+    ``progress`` hears of each phase and step (:mod:`sqltune.indexes.progress`)."""
+    progress = progress or Silent()
     if backend not in ("auto", "hypopg", "real", "estimate"):
         raise ValueError(f"unknown backend {backend!r}; expected auto, hypopg, real or estimate")
     if connection is not None and schema is None:
@@ -267,6 +299,7 @@ def advise_indexes(
         schema = connection.schema(search_path or ("public",))
     schema = schema or Schema()
     skipped: list[SkippedQuery] = []
+    progress.phase(READING)
     if isinstance(workload, Sequence) and not isinstance(workload, str) and _all_queries(workload):
         queries = [query for query in workload if isinstance(query, WorkloadQuery)]
     else:
@@ -281,27 +314,29 @@ def advise_indexes(
         raise ValueError("the workload holds no query to advise indexes for")
     budget_bytes = parse_size(budget) if budget is not None else None
     what_if = _backend(backend, connection, schema)
-    evaluator = CostEvaluator(what_if)
+    evaluator = CostEvaluator(what_if, progress=progress)
     options = {"budget_bytes": budget_bytes, "max_indexes": max_indexes, "max_width": max_width}
     banned: set[IndexSpec] = set()
     runtime: list[RuntimeCheck] = []
     notes: list[str] = []
     try:
+        progress.phase(PLANNING, len(queries))  # one what-if call each, without new indexes
         queries, unplannable = _plannable(queries, evaluator)
         skipped += unplannable
-        selection = _select(queries, schema, evaluator, banned, **options)
+        selection = _select(queries, schema, evaluator, banned, progress, **options)
         rounds = 0
         while validate and connection is not None:
-            runtime, culprit = _validate(connection, queries, selection, evaluator, validate_timeout_s)
+            runtime, culprit = _validate(connection, queries, selection, evaluator, validate_timeout_s, progress)
             if culprit is None:
                 break
             banned.add(culprit)
             notes.append(f"{culprit} was dropped from the plan: it made a query measurably slower")
             rounds += 1
             if rounds < MAX_RESELECTIONS:
-                selection = _select(queries, schema, evaluator, banned, **options)
+                selection = _select(queries, schema, evaluator, banned, progress, **options)
             else:  # stop searching for replacements; keep validating what is left
                 selection = _without(queries, selection, evaluator, culprit)
+        progress.phase(REPORTING)
         drop = _hygiene(schema, connection, queries, selection.indexes) if hygiene else []
         plan = build_plan(queries, selection, evaluator, budget_bytes=budget_bytes, drop=drop, runtime=runtime)
     finally:
@@ -346,6 +381,7 @@ def _validate(
     selection: Selection,
     evaluator: CostEvaluator,
     timeout_s: float,
+    progress: Progress,
 ) -> tuple[list[RuntimeCheck], IndexSpec | None]:
     """Measured runtime of every query whose real plan reads a new index; the worst offender, if any regressed.
 
@@ -354,7 +390,7 @@ def _validate(
     """
     if not selection.indexes:
         return [], None
-    checks = connection.measure_regressions(queries, selection.indexes, timeout_s=timeout_s)
+    checks = connection.measure_regressions(queries, selection.indexes, timeout_s=timeout_s, progress=progress)
     suspects = {index for check in checks if check.regressed for index in check.uses}
     if not suspects:
         return checks, None

@@ -4,16 +4,20 @@ Built from a :class:`~sqltune.indexes.selection.Selection` and the evaluator tha
 index with its ``CREATE INDEX CONCURRENTLY`` statement, estimated size and the queries whose plans use it;
 every query's estimated cost before and after, with both plans; hygiene advice (``DROP INDEX CONCURRENTLY``
 for unused or redundant indexes, ``CREATE`` for unindexed foreign keys); and, when runtime validation ran,
-the measured timings. Views: :meth:`IndexPlan.to_dict` (JSON) and :meth:`IndexPlan.to_text`.
+the measured timings with each query's speed-up (:mod:`sqltune.indexes.runtime`). Queries are named as the
+workload names them (``queries/q07.sql:1``, ``postgresql.log:1042``, or their first words). Views:
+:meth:`IndexPlan.to_dict` (JSON) and :meth:`IndexPlan.to_text`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqltune.core.units import format_duration
 from sqltune.indexes.model import IndexSpec, WorkloadQuery
+from sqltune.indexes.runtime import RuntimeCheck
 from sqltune.indexes.selection import Selection
 from sqltune.indexes.whatif import CostEvaluator
 
@@ -31,18 +35,6 @@ def format_bytes(size: float) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1000
     return f"{size:.1f} TB"
-
-
-@dataclass(frozen=True, slots=True)
-class RuntimeCheck:
-    """A query's measured runtime without and with the planned indexes (real ones, rolled back)."""
-
-    query_id: str
-    after_ms: float | None  # None: hit the time limit
-    before_ms: float | None  # None: slower than the bound it was given (so not a regression)
-    bound_ms: float
-    regressed: bool
-    uses: tuple[IndexSpec, ...] = ()  # planned indexes the real plan with them read
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +145,8 @@ class IndexPlan:
                     "after_ms": check.after_ms,
                     "bound_ms": check.bound_ms,
                     "regressed": check.regressed,
+                    "speedup": check.speedup,
+                    "speedup_at_least": check.speedup_at_least,
                 }
                 for check in self.runtime
             ],
@@ -172,9 +166,8 @@ class IndexPlan:
         if self.create:
             lines.append("Create:")
             for index in self.create:
-                used = ", ".join(index.queries) or "no query plan uses it"
                 lines.append(f"  {index.statement};")
-                lines.append(f"      -- {format_bytes(index.size_bytes)}, used by {used}")
+                lines.append(f"      -- {format_bytes(index.size_bytes)}, used by {_some(index.queries)}")
         else:
             lines.append("No new index pays for itself on this workload.")
         if self.drop:
@@ -185,27 +178,48 @@ class IndexPlan:
         changed = [q for q in self.queries if q.cost_after < q.cost_before * 0.999]
         if changed:
             lines += ["", "Queries (estimated cost before -> after):"]
+            width = _width(q.query_id for q in changed)
             for q in sorted(changed, key=lambda q: q.ratio):
                 lines.append(
-                    f"  {q.query_id:<12} {q.cost_before:>14,.0f} -> {q.cost_after:>14,.0f}  ({q.ratio:6.1%})"
+                    f"  {q.query_id:<{width}} {q.cost_before:>14,.0f} -> {q.cost_after:>14,.0f}  ({q.ratio:6.1%})"
                     f"  {', '.join(q.uses)}"
                 )
         if self.runtime:
-            lines += ["", "Measured runtime (real indexes in a rolled-back transaction):"]
+            lines += ["", "Measured runtime (planning + execution, real indexes in a rolled-back transaction):"]
+            width = _width(check.query_id for check in self.runtime)
             for check in self.runtime:
-                before = "> bound" if check.before_ms is None else f"{check.before_ms:,.0f} ms"
-                after = "timeout" if check.after_ms is None else f"{check.after_ms:,.0f} ms"
+                bound = f"≥ {format_duration(check.bound_ms)}"
+                before = bound if check.before_ms is None else format_duration(check.before_ms)
+                after = bound if check.after_ms is None else format_duration(check.after_ms)
                 flag = "  REGRESSION" if check.regressed else ""
-                lines.append(f"  {check.query_id:<12} before {before:>12}  after {after:>12}{flag}")
+                lines.append(f"  {check.query_id:<{width}} {before:>12} -> {after:>12}  {check.describe()}{flag}")
         if self.skipped:
             lines += ["", f"Skipped ({len(self.skipped)} statements not advised on):"]
+            width = _width(skip.query_id for skip in self.skipped)
             for skip in self.skipped:
                 text = " ".join(skip.sql.split())
-                lines.append(f"  {skip.query_id:<12} {skip.reason}")
+                lines.append(f"  {skip.query_id:<{width}} {skip.reason}")
                 lines.append(f"      {text[:100] + '...' if len(text) > 100 else text}")
         for note in self.notes:
             lines += ["", f"Note: {note}"]
         return "\n".join(lines) + "\n"
+
+
+#: Names listed after "used by" in the text; the JSON lists them all.
+_LISTED = 5
+
+
+def _some(names: Sequence[str]) -> str:
+    if not names:
+        return "no query plan uses it"
+    if len(names) <= _LISTED:
+        return ", ".join(names)
+    return f"{', '.join(names[:_LISTED])} and {len(names) - _LISTED} more"
+
+
+def _width(names: Iterable[str]) -> int:
+    """A column wide enough for the names, within reason (a longer name pushes its line's columns right)."""
+    return min(max((len(name) for name in names), default=0), 40)
 
 
 def _advice_dict(advice: Any) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqltune.indexes.model import IndexSpec, WorkloadQuery
-from sqltune.indexes.plan import RuntimeCheck
+from sqltune.indexes.progress import Progress
+from sqltune.indexes.runtime import RuntimeCheck
 from sqltune.indexes.whatif import WhatIfBackend
 from sqltune.schema import Schema
 
@@ -63,7 +64,12 @@ class AdvisorConnection(Protocol):
         ...
 
     def measure_regressions(
-        self, queries: Sequence[WorkloadQuery], indexes: Sequence[IndexSpec], *, timeout_s: float
+        self,
+        queries: Sequence[WorkloadQuery],
+        indexes: Sequence[IndexSpec],
+        *,
+        timeout_s: float,
+        progress: Progress | None = ...,
     ) -> list[RuntimeCheck]:
-        """Each query's measured runtime with and without ``indexes``."""
+        """Each query's measured runtime with and without ``indexes``; ``progress`` hears of each step."""
         ...

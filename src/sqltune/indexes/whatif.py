@@ -11,7 +11,8 @@ Backends (:class:`WhatIfBackend`):
 
 :class:`CostEvaluator` sits in front of a backend: it asks only about the indexes that can matter to a query
 (same table, leading column used by the query, or covering it), caches every answer under that reduced key
-and counts the backend calls — the "what-if calls" the selection algorithms are compared on.
+and counts the backend calls — the "what-if calls" the selection algorithms are compared on — telling each
+one to its ``progress`` (:mod:`sqltune.indexes.progress`), if it has one.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, Protocol
 
 from sqltune.indexes.candidates import table_usages
 from sqltune.indexes.model import IndexSpec, WorkloadQuery
+from sqltune.indexes.progress import Progress
 from sqltune.schema import fold
 
 __all__ = ["CostEvaluator", "Evaluation", "Unplannable", "WhatIfBackend", "maintenance_cost"]
@@ -59,6 +61,7 @@ class CostEvaluator:
     backend: WhatIfBackend
     calls: int = 0  # backend evaluations (cache misses)
     requests: int = 0
+    progress: Progress | None = None  # told of every backend call
     _cache: dict[tuple[str, frozenset[IndexSpec]], Evaluation] = field(default_factory=dict)
     _sizes: dict[IndexSpec, float] = field(default_factory=dict)
     _columns_by_query: dict[str, dict[str, tuple[set[str], set[str]]]] = field(default_factory=dict)
@@ -95,7 +98,11 @@ class CostEvaluator:
         found = self._cache.get(key)
         if found is None:
             self.calls += 1
-            found = self.backend.evaluate(query, sorted(key_indexes, key=str))
+            try:
+                found = self.backend.evaluate(query, sorted(key_indexes, key=str))
+            finally:  # a call the database refused (Unplannable) was a call too
+                if self.progress is not None:
+                    self.progress.advance()
             self._cache[key] = found
         return found
 

@@ -10,29 +10,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sqltune.core.units import format_duration
 from sqltune.workload import UsageStats, Workload
 
 __all__ = ["render_workload_json", "render_workload_text"]
 
 _TEXT_WIDTH = 72
-
-
-def _duration(ms: float | None) -> str:
-    """``812 µs``, ``19.0 ms``, ``2.1 s``, ``3 min 12 s``, ``5 h 04 min``."""
-    if ms is None:
-        return "-"
-    if ms < 1:
-        return f"{ms * 1000:.0f} µs"
-    if ms < 1000:
-        return f"{ms:.1f} ms"
-    seconds = ms / 1000
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, seconds = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
 
 
 def _one_line(text: str, width: int = _TEXT_WIDTH) -> str:
@@ -44,7 +27,7 @@ def render_workload_text(workload: Workload, usage: UsageStats | None, top: int 
     total_ms = workload.total_ms
     lines = [
         f"Workload: {len(workload):,} templates, {workload.calls:,} calls, "
-        + (f"{_duration(total_ms)} in all" if total_ms else "no timings")
+        + (f"{format_duration(total_ms)} in all" if total_ms else "no timings")
         + (f" (from {', '.join(workload.sources)})" if workload.sources else ""),
     ]
     if workload.problems:
@@ -56,8 +39,8 @@ def render_workload_text(workload: Workload, usage: UsageStats | None, top: int 
     for rank, template in enumerate(workload.top(top), 1):
         share = template.total_ms / total_ms if total_ms else template.calls / max(workload.calls, 1)
         lines.append(
-            f"{rank:>3}  {share:>6.1%}  {_duration(template.total_ms if template.timed_calls else None):>12}  "
-            f"{template.calls:>10,}  {_duration(template.mean_ms):>9}  {_duration(template.max_ms):>9}  "
+            f"{rank:>3}  {share:>6.1%}  {format_duration(template.total_ms if template.timed_calls else None):>12}  "
+            f"{template.calls:>10,}  {format_duration(template.mean_ms):>9}  {format_duration(template.max_ms):>9}  "
             f"{_one_line(template.readable)}"
         )
         lines.append(f"{'':>3}  {'':>6}  {'':>12}  {'':>10}  {'':>9}  {'':>9}  at {template.location or '?'}")

@@ -47,7 +47,8 @@ from sqltune.connectors.postgres.workload import (
 )
 from sqltune.connectors.redact import SECRET_KEYS, find_secrets, redact_text
 from sqltune.indexes.model import IndexSpec, WorkloadQuery
-from sqltune.indexes.plan import RuntimeCheck
+from sqltune.indexes.progress import Progress
+from sqltune.indexes.runtime import RuntimeCheck
 from sqltune.indexes.whatif import WhatIfBackend
 from sqltune.layout.model import Measured
 from sqltune.schema import Schema
@@ -177,11 +178,16 @@ class PostgresConnection(Closing):
         raise ValueError(f"unknown what-if backend {kind!r}; expected hypopg or real")
 
     def measure_regressions(
-        self, queries: Sequence[WorkloadQuery], indexes: Sequence[IndexSpec], *, timeout_s: float = 300
+        self,
+        queries: Sequence[WorkloadQuery],
+        indexes: Sequence[IndexSpec],
+        *,
+        timeout_s: float = 300,
+        progress: Progress | None = None,
     ) -> list[RuntimeCheck]:
         """Each query's measured runtime with and without ``indexes``, built for real inside a transaction
         that is rolled back; see :func:`sqltune.connectors.postgres.validate.measure_regressions`."""
-        return measure_with_real_indexes(self, queries, indexes, timeout_s=timeout_s)
+        return measure_with_real_indexes(self, queries, indexes, timeout_s=timeout_s, progress=progress)
 
     # -- the layout advisor's port (sqltune.layout.ports.LayoutConnection) -------------------------------
     def layout_sample(self, table: str, columns: Sequence[str], rows: int) -> dict[str, list[Any]]:
