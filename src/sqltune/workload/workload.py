@@ -118,8 +118,8 @@ class Workload:
         if not len(batch):
             return
         keys = normalize_many(batch.sql, *self._quoting)
-        slots: dict[str, int] = {}
-        groups = [slots.setdefault(key, len(slots)) for key in keys]
+        slots = {key: slot for slot, key in enumerate(dict.fromkeys(keys))}  # in order of first sight
+        groups = [slots[key] for key in keys]
         templates: list[Template] = []
         by_text = self._by_text
         firsts: dict[int, int] | None = None

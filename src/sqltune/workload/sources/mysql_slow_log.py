@@ -129,10 +129,9 @@ _ENTRY = re.compile(
     rb"(?:# (?!Time:|User@Host:|Query_time:|administrator command:)[^\n]*\n)*"
     rb"(?:use (?P<use>[^\n]*)\n)?"
     rb"SET timestamp=(?P<epoch>[0-9]+);\n"
-    rb"(?P<sql>(?:[^#\n][^\n]*\n)*?[^#\n][^\n]*;)\n(?=# Time: |# User@Host:|\Z)"
+    rb"(?P<sql>(?:[^#\n][^\n]*\n)*?[^#\n][^\n]*);\n(?=# Time: |# User@Host:|\Z)"
     rb"|(?P<junk>[^\n]*\n)",
 )
-_STATEMENT_START = np.frombuffer(b"SET timestamp=", dtype=np.uint8)
 
 
 def _columns(
@@ -154,14 +153,13 @@ def _columns(
     users, threads, seconds, micro, sent, uses, epochs, sqls = columns
     count = len(sqls)
     # The statement starts on the line after "SET timestamp=": its line number, as the line-by-line reader
-    # gives it. (The check that there are as many such lines as entries keeps a statement line that starts
-    # with "SET timestamp=" from shifting them.)
+    # gives it. Lines are told by four of their bytes ("S", "t", "t", "=" at 0, 4, 9, 13); every entry has one
+    # such line (the pattern says so), so as many of them as entries means no other line looked like one.
     raw = np.frombuffer(block, dtype=np.uint8)
     starts = np.concatenate(([0], np.flatnonzero(raw[:-1] == 10) + 1))
-    width = len(_STATEMENT_START)
-    candidates = starts[starts + width <= len(raw)]
-    matches = np.all(raw[candidates[:, None] + np.arange(width)] == _STATEMENT_START, axis=1)
-    statement_lines = np.flatnonzero(np.isin(starts, candidates[matches])) + number + 1
+    starts = starts[starts + 14 <= len(raw)]
+    marked = (raw[starts] == 83) & (raw[starts + 4] == 116) & (raw[starts + 9] == 116) & (raw[starts + 13] == 61)
+    statement_lines = np.flatnonzero(marked) + number + 1
     if len(statement_lines) != count:
         return None
     batch = ExecutionBatch(where)
@@ -188,9 +186,10 @@ def _columns(
         texts = [sql.decode("utf-8", "replace") for sql in sqls]
     named = {user: user.strip().decode("utf-8", "replace") for user in set(users)}  # a few users write a log
     names: list[str | None] = [named[user] for user in users]
-    batch.sql = [text[:-1].strip() for text in texts]  # without the ";", as the line reader gives it
-    # Microseconds as an integer, over 1,000, as _milliseconds() reads them.
-    batch.duration_ms = [int(whole + fraction) / 1000 for whole, fraction in zip(seconds, micro, strict=True)]
+    batch.sql = list(map(str.strip, texts))  # the pattern left out the final ";", as the line reader does
+    # Microseconds as an integer, over 1,000, as _milliseconds() reads them (exact below 2**53 microseconds).
+    microseconds = np.array(seconds).astype(np.int64) * 1_000_000 + np.array(micro).astype(np.int64)
+    batch.duration_ms = (microseconds / 1000).tolist()
     batch.at = at
     batch.line = statement_lines.tolist()
     batch.rows = list(map(int, sent))
