@@ -108,14 +108,9 @@ _ESCAPES: dict[str, tuple[str | None, str]] = {
 _ESCAPE = re.compile(r"%(-?\d*)(.)")
 #: The fields an entry pattern has (those its prefix lacks never match: ``None``), then severity and message.
 FIELDS = ("t", "epoch", "pid", "session", "user", "db", "qid", "level", "msg")
-_GROUPS = (*FIELDS, "ms")  # "ms": the duration of a "duration: … ms  statement: …" entry (see _ENTRY)
-# After the prefix: the severity, and the message with its continuation lines (each starts with a tab). The
-# commonest message, "duration: 1.5 ms  statement: SQL", is split by the pattern itself (group "ms", and "msg"
-# is then the statement): the reader's fast path (see _stderr).
-_ENTRY = (
-    rf"(?P<level>{_LEVELS}):  (?:duration: (?P<ms>[0-9]+\.[0-9]+) ms  statement: )?"
-    r"(?P<msg>[^\n]*(?:\n\t[^\n]*)*)(?:\n|\Z)"
-)
+_GROUPS = (*FIELDS, "ms")  # "ms": the duration (see _DURATION_STATEMENT)
+# After the prefix: the severity, and the message with its continuation lines (each starts with a tab).
+_ENTRY = rf"(?P<level>{_LEVELS}):  (?P<msg>[^\n]*(?:\n\t[^\n]*)*)(?:\n|\Z)"
 
 
 def _entry_pattern(prefix: str, present: set[str]) -> re.Pattern[str]:
@@ -147,15 +142,14 @@ class PrefixError(ValueError):
 def prefix_pattern(prefix: str) -> re.Pattern[str]:
     """The regular expression of a stderr entry with ``log_line_prefix = prefix`` (multi-line: ``^`` at each
     line): the groups of :data:`FIELDS` (the prefix's fields, ``None`` where it has not got them), then the
-    severity and the message, continuation lines included (their tabs kept); for ``duration: … ms  statement:
-    …`` the group ``ms`` holds the duration and ``msg`` the statement.
+    severity and the message, continuation lines included (their tabs kept).
 
     >>> text = "2024-05-01 10:00:00.123 UTC [42] app@shop 7 LOG:  duration: 0.5 ms  statement: SELECT 1\\n\\t, 2\\n"
     >>> match = prefix_pattern("%m [%p] %q%u@%d %Q ").match(text)
     >>> match.group("t", "pid", "user", "db", "qid", "level")
     ('2024-05-01 10:00:00.123 UTC', '42', 'app', 'shop', '7', 'LOG')
-    >>> match["ms"], match["msg"], match["epoch"]
-    ('0.5', 'SELECT 1\\n\\t, 2', None)
+    >>> match["msg"], match["epoch"]
+    ('duration: 0.5 ms  statement: SELECT 1\\n\\t, 2', None)
     """
     parts: list[str] = []
     optional_from: int | None = None
@@ -638,16 +632,11 @@ def _stderr(
             detail = detail.replace("\n\t", "\n")
         feed(message, detail, pid or session, at, tz, user, database, queryid, line)
 
-    # The fast path: "duration: … ms  statement: …" entries (the pattern split them: group "ms") go straight
-    # into the batch's lists while no statement waits for its duration, no time window is set and the zone
-    # is the batch's. Everything else takes finish() -> _Assembler.feed(), which gives the same result.
-    fast = assembler.low is None and assembler.high is None
-    batch = assembler.batch
-    last_second, last_rest, last_base = "", "", 0.0  # the clock's second for stamps with milliseconds
-    # match.groups() is the fastest way to the groups: where each of _GROUPS is in it
-    where = [pattern.groupindex[name] - 1 for name in _GROUPS]
-    t_, epoch_, _, _, user_, db_, qid_, level_, msg_, ms_ = where
+    # A block of "duration: … ms  statement: …" entries only is read in columns (_columns) when no statement
+    # waits for its duration and no time window is set; any other block entry by entry, with the same result.
+    columnar = assembler.low is None and assembler.high is None
     statements = _statements_pattern(pattern)
+    where = [statements.groupindex[name] - 1 for name in _GROUPS]
     line = 1  # the line number at ``counted`` in the current block
     with open(path, "rb") as handle:
         for block in _blocks(handle):
@@ -662,92 +651,47 @@ def _stderr(
             else:
                 cut_problem = None
             text = block.decode("utf-8", errors="replace")
-            if fast and not assembler.pending and cut_problem is None:
+            read = False
+            if columnar and not assembler.pending and cut_problem is None:
                 if current is not None:
                     finish(current, current_line, detail)
                     current = None
-                if _columns(block, text, line, statements, where, assembler, clock):
-                    line += len(text) and text.count("\n")
-                    assembler.take()
-                    batch = assembler.batch
-                    if out:
-                        yield from out
-                        out.clear()
-                    if progress is not None:
-                        progress(handle.tell())
-                    continue
-                batch = assembler.batch
-            counted = end = 0
-            for match in pattern.finditer(text):
-                start = match.start()
-                if start != end:  # lines no entry pattern reads
-                    gap_line = line + text.count("\n", counted, end)
-                    for offset, content in enumerate(text[end:start].split("\n")):
-                        if content.strip():
-                            problem(gap_line + offset, unreadable)
-                line += text.count("\n", counted, start)
-                counted, end = start, match.end()
-                values = match.groups()
-                level = values[level_]
-                milliseconds = values[ms_]
-                if level == "LOG" and milliseconds is not None:
+                read = _columns(block, text, line, statements, where, assembler, clock)
+            if read:
+                line += text.count("\n")
+            else:
+                counted = end = 0
+                for match in pattern.finditer(text):
+                    start = match.start()
+                    if start != end:  # lines no entry pattern reads
+                        gap_line = line + text.count("\n", counted, end)
+                        for offset, content in enumerate(text[end:start].split("\n")):
+                            if content.strip():
+                                problem(gap_line + offset, unreadable)
+                    line += text.count("\n", counted, start)
+                    counted, end = start, match.end()
+                    fields = match.group(*FIELDS)
+                    level = fields[7]
+                    if level == "DETAIL" and current is not None and detail is None:
+                        detail = fields[8]
+                        continue
                     if current is not None:
                         finish(current, current_line, detail)
                         current = None
-                        batch = assembler.batch
-                    stamp = values[t_]
-                    if fast and stamp and not values[epoch_] and not assembler.pending:
-                        if stamp[:19] == last_second and stamp[23:] == last_rest and stamp[19:20] == ".":
-                            at = last_base + int(stamp[20:23]) / 1000
-                        else:
-                            try:
-                                at = clock(stamp, line)
-                            except ValueError:
-                                at = None
-                            if clock.problems:
-                                out.extend(clock.problems)
-                                clock.problems.clear()
-                            if at is not None and stamp[19:20] == "." and stamp[23:24] in ("", " "):
-                                last_second, last_rest, last_base = stamp[:19], stamp[23:], clock.base
-                        if at is not None and clock.tz is batch.tz:
-                            sql = values[msg_]
-                            queryid = values[qid_]
-                            batch.sql.append(sql.replace("\n\t", "\n") if "\n\t" in sql else sql)
-                            batch.duration_ms.append(float(milliseconds))
-                            batch.at.append(at)
-                            batch.line.append(line)
-                            batch.rows.append(None)
-                            batch.queryid.append(queryid if queryid and queryid != "0" else None)
-                            batch.database.append(values[db_] or None)
-                            batch.user.append(values[user_] or None)
-                            continue
-                    # the general path, with the message as the server wrote it
-                    message = f"duration: {milliseconds} ms  statement: {values[msg_]}"
-                    entry = (*(values[index] for index in where[:8]), message)
-                    finish(entry, line, None)
-                    batch = assembler.batch
-                    continue
-                if level == "DETAIL" and current is not None and detail is None:
-                    detail = values[msg_]
-                    continue
-                if current is not None:
-                    finish(current, current_line, detail)
-                    current = None
-                if level == "LOG":
-                    current, current_line, detail = tuple(values[index] for index in where[:9]), line, None
-            if end != len(text):
-                gap_line = line + text.count("\n", counted, end)
-                for offset, content in enumerate(text[end:].split("\n")):
-                    if content.strip():
-                        problem(gap_line + offset, unreadable)
-            line += text.count("\n", counted)
+                    if level == "LOG":
+                        current, current_line, detail = fields, line, None
+                if end != len(text):
+                    gap_line = line + text.count("\n", counted, end)
+                    for offset, content in enumerate(text[end:].split("\n")):
+                        if content.strip():
+                            problem(gap_line + offset, unreadable)
+                line += text.count("\n", counted)
             if cut_problem is not None:
                 if current is not None:
                     finish(current, current_line, detail)
                     current = None
                 out.append(cut_problem)
             assembler.take()
-            batch = assembler.batch
             if out:
                 yield from out
                 out.clear()
