@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from sqltune.design.model import Dimension, Fact, StarColumn, StarDesign
+from sqltune.design.model import Dimension, Fact, FoldedJoin, StarColumn, StarDesign
 from sqltune.schema import Schema
 
 __all__ = ["dbt_project", "surrogate_key_sql"]
@@ -142,16 +142,23 @@ def _source_tables(design: StarDesign) -> list[str]:
     return sorted(set(tables))
 
 
-def _dimension_sql(dimension: Dimension) -> str:
-    assert dimension.table is not None
-    aliases = {dimension.table: "t0"}
+def _folded_joins(table: str, folded: list[FoldedJoin]) -> tuple[dict[str, str], list[str]]:
+    """Aliases ``t0``, ``t1``, ... for ``table`` and the tables folded into it, and their joins. A left join
+    keeps every row of the grain, whatever the references say."""
+    aliases = {table: "t0"}
     joins = []
-    for child, child_columns, parent, parent_columns in dimension.folded:
+    for child, child_columns, parent, parent_columns in folded:
         aliases[parent] = f"t{len(aliases)}"
         on = " and ".join(
             f"{aliases[child]}.{c} = {aliases[parent]}.{p}" for c, p in zip(child_columns, parent_columns, strict=True)
         )
         joins.append(f"left join {{{{ ref('stg_{parent}') }}}} as {aliases[parent]} on {on}")
+    return aliases, joins
+
+
+def _dimension_sql(dimension: Dimension) -> str:
+    assert dimension.table is not None
+    aliases, joins = _folded_joins(dimension.table, dimension.folded)
     key = surrogate_key_sql([f"t0.{c}" for c in dimension.natural_key])
     lines = [f"{key} as {dimension.surrogate_key}"]
     lines += [f"{aliases[c.source_table]}.{c.source_column} as {c.name}" for c in dimension.columns]
@@ -177,15 +184,7 @@ def _int_columns(design: StarDesign, fact: Fact) -> list[StarColumn]:
 
 
 def _int_sql(design: StarDesign, fact: Fact) -> str:
-    aliases = {fact.table: "t0"}
-    joins = []
-    for child, child_columns, parent, parent_columns in fact.joins:
-        aliases[parent] = f"t{len(aliases)}"
-        on = " and ".join(
-            f"{aliases[child]}.{c} = {aliases[parent]}.{p}" for c, p in zip(child_columns, parent_columns, strict=True)
-        )
-        # A left join keeps every row of the grain, whatever the references say.
-        joins.append(f"left join {{{{ ref('stg_{parent}') }}}} as {aliases[parent]} on {on}")
+    aliases, joins = _folded_joins(fact.table, fact.joins)
     lines = [f"{aliases[c.source_table]}.{c.source_column} as {c.name}" for c in _int_columns(design, fact)]
     return (
         "{{ config(materialized='ephemeral') }}\n"
