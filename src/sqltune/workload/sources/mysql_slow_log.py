@@ -45,7 +45,6 @@ import numpy as np
 
 from sqltune.core.source import InputProblem
 from sqltune.workload.batch import ExecutionBatch
-from sqltune.workload.model import Execution
 
 __all__ = ["read", "sniff"]
 
@@ -82,8 +81,10 @@ def read(path: Path, name: str, **options: Any) -> Iterator[ExecutionBatch | Inp
                 if len(batch):
                     yield batch
             else:
-                lines = _lines(io.BytesIO(block), where, number, use_db, low, high, final)
-                use_db = yield from _batched(lines, where)
+                batch = ExecutionBatch(where)
+                use_db = yield from _lines(io.BytesIO(block), where, number, use_db, low, high, final, batch)
+                if len(batch):
+                    yield batch
             number += block.count(b"\n")
             if progress is not None:
                 progress(handle.tell())
@@ -208,27 +209,6 @@ def _columns(
     return batch, use_db
 
 
-def _batched(
-    records: Generator[Execution | InputProblem, None, str | None], where: str
-) -> Generator[ExecutionBatch | InputProblem, None, str | None]:
-    """The line-by-line reader's executions as one batch per block (problems as they come); its return
-    value (the last "use" database) passed on."""
-    batch = ExecutionBatch(where)
-    while True:
-        try:
-            record = next(records)
-        except StopIteration as stop:
-            if len(batch):
-                yield batch
-            return stop.value  # type: ignore[no-any-return]
-        if isinstance(record, InputProblem):
-            yield record
-            continue
-        line = int(record.location.rsplit(":", 1)[1])
-        at = record.at.timestamp() if record.at is not None else None
-        batch.append(record.sql, record.duration_ms, at, line, record.rows, None, record.database, record.user)
-
-
 def _is_banner(line: bytes) -> bool:
     if line.startswith(_BANNER):
         return line.startswith((b"Tcp", b"TCP")) or b"Id Command" in line
@@ -282,9 +262,11 @@ def _lines(
     low: float | None,
     high: float | None,
     final: bool,
-) -> Generator[Execution | InputProblem, None, str | None]:
+    batch: ExecutionBatch,
+) -> Generator[InputProblem, None, str | None]:
     """Line by line: the entries of ``handle`` (a block of whole entries starting at line ``first_number``;
-    ``final``: the file's last), returning the last "use" database for the next block."""
+    ``final``: the file's last) appended to ``batch``, the problems yielded; returns the last "use" database
+    for the next block."""
     # One function with the entry's fields in local variables: this loop runs for every line of logs of
     # millions of entries, and locals are what CPython reads fastest.
     in_entry = False  # between an entry's first header line and its statement's end
@@ -300,43 +282,31 @@ def _lines(
     statement_line = 0
     # use_db: the last "use" line's database (MySQL writes one only when the database changes)
     stray = False  # inside a run of text outside any entry (reported once per run)
-    last_epoch, last_at = -1, None  # consecutive entries mostly share the second
     problems: list[InputProblem] = []
 
-    def finish() -> Execution | None:
-        """The entry read so far as an execution; None when it yields nothing (a problem is queued)."""
-        nonlocal last_epoch, last_at
+    def finish() -> None:
+        """The entry read so far appended to ``batch``, or a problem queued when it has none to give."""
         if skip:
-            return None
+            return
         if not statement:
             problems.append(InputProblem(name, "entry has no statement after its header; entry skipped", entry_line, 1))
-            return None
+            return
         if duration is None:
             message = "entry has no '# Query_time:' line; expected one in its header; entry skipped"
             problems.append(InputProblem(name, message, entry_line, 1))
-            return None
+            return
         if epoch is not None:
-            if epoch != last_epoch:
-                last_epoch, last_at = epoch, datetime.fromtimestamp(epoch, UTC)
-            at = last_at
+            at: float | None = float(epoch)
         else:
-            at = _entry_time(time_line) if time_line is not None else None
-        if at is not None and (low is not None or high is not None):
-            moment = at.timestamp()
-            if (low is not None and moment < low) or (high is not None and moment >= high):
-                return None
+            moment = _entry_time(time_line) if time_line is not None else None
+            at = moment.timestamp() if moment is not None else None
+        if at is not None and ((low is not None and at < low) or (high is not None and at >= high)):
+            return
         text = (statement[0] if len(statement) == 1 else b"".join(statement)).decode("utf-8", "replace").strip()
         if text.endswith(";"):
             text = text[:-1].rstrip()
-        return Execution(
-            text,
-            duration_ms=duration,
-            at=at,
-            rows=rows,
-            location=f"{name}:{statement_line}",
-            database=(schema if schema is not None else use_db) or None,
-            user=user,
-        )
+        database = (schema if schema is not None else use_db) or None
+        batch.append(text, duration, at, statement_line, rows, None, database, user)
 
     number = first_number - 1
     for number, line in enumerate(handle, first_number):
@@ -345,9 +315,7 @@ def _lines(
             new_entry = not in_entry
             if statement:
                 if _ends(statement):
-                    record = finish()
-                    if record is not None:
-                        yield record
+                    finish()
                 elif not line.startswith(_ENTRY_START):
                     statement.append(line)  # a "#" comment inside a multi-line statement
                     continue
@@ -440,9 +408,7 @@ def _lines(
         statement_line = number
     if statement:
         if _ends(statement):
-            record = finish()
-            if record is not None:
-                yield record
+            finish()
         elif final:
             problems.append(
                 InputProblem(
