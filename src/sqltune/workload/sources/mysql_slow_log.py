@@ -39,12 +39,13 @@ import re
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
 from sqltune.core.source import InputProblem
 from sqltune.workload.batch import ExecutionBatch
+from sqltune.workload.sources.blocks import blocks
 
 __all__ = ["read", "sniff"]
 
@@ -74,7 +75,7 @@ def read(path: Path, name: str, **options: Any) -> Iterator[ExecutionBatch | Inp
     where = str(path)
     number, use_db = 1, None  # the line a block starts at; the last "use" line's database
     with open(path, "rb") as handle:
-        for block, final in _blocks(handle):
+        for block, final in blocks(handle, _CHUNK, _last_end):
             read = _columns(block, where, number, use_db, low, high)
             if read is not None:
                 batch, use_db = read
@@ -93,27 +94,15 @@ def read(path: Path, name: str, **options: Any) -> Iterator[ExecutionBatch | Inp
 _CHUNK = 1 << 22  # bytes read at a time
 
 
-def _blocks(handle: BinaryIO) -> Iterator[tuple[bytes, bool]]:
-    """The file in blocks of whole entries (each but the last ends where an entry starts: before its
-    ``# Time:`` or ``# User@Host:`` line), and whether the block is the last."""
-    rest = b""
-    while True:
-        data = handle.read(_CHUNK)
-        if not data:
-            if rest:
-                yield rest, True
-            return
-        data = rest + data if rest else data
-        cut = data.rfind(b"\n# User@Host:")
-        if cut > 0:
-            previous = data.rfind(b"\n", 0, cut)
-            if data.startswith(b"# Time:", previous + 1):
-                cut = previous
-        if cut <= 0:  # no entry starts in it after the first: read on
-            rest = data
-            continue
-        yield data[: cut + 1], False
-        rest = data[cut + 1 :]
+def _last_end(data: bytes) -> int:
+    """Where the last whole entry of ``data`` ends: the newline before the next entry's ``# Time:`` or
+    ``# User@Host:`` line; -1 when no entry starts in it after the first."""
+    cut = data.rfind(b"\n# User@Host:")
+    if cut > 0:
+        previous = data.rfind(b"\n", 0, cut)
+        if data.startswith(b"# Time:", previous + 1):
+            cut = previous
+    return cut if cut > 0 else -1
 
 
 # A regular entry, whole: MySQL 5.7/8 and MariaDB headers ("# Time:" only when MariaDB's second changed;

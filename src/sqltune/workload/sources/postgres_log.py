@@ -47,12 +47,13 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import Any, TextIO
 
 import numpy as np
 
 from sqltune.core.source import SQL_SUFFIXES, InputProblem
 from sqltune.workload.batch import ExecutionBatch
+from sqltune.workload.sources.blocks import blocks
 
 __all__ = ["COMMON_PREFIXES", "FIELDS", "prefix_pattern", "read", "sniff"]
 
@@ -499,25 +500,13 @@ _CHUNK = 1 << 22  # bytes read at a time: the stderr reader matches entries in b
 _TAB = 9
 
 
-def _blocks(handle: BinaryIO) -> Iterator[bytes]:
-    """The file in blocks of whole entries: each but the last ends at a newline followed by a line that is
-    not a continuation (a tab). The last block is the rest of the file, which may lack a final newline."""
-    rest = b""
-    while True:
-        block = handle.read(_CHUNK)
-        if not block:
-            if rest:
-                yield rest
-            return
-        data = rest + block if rest else block
-        cut = data.rfind(b"\n", 0, len(data) - 1)
-        while cut >= 0 and data[cut + 1] == _TAB:
-            cut = data.rfind(b"\n", 0, cut)
-        if cut < 0:  # one entry longer than a block: read on
-            rest = data
-            continue
-        yield data[: cut + 1]
-        rest = data[cut + 1 :]
+def _last_end(data: bytes) -> int:
+    """Where the last whole entry of ``data`` ends: a newline followed by a line that is not a continuation
+    (a tab); -1 when there is none."""
+    cut = data.rfind(b"\n", 0, len(data) - 1)
+    while cut >= 0 and data[cut + 1] == _TAB:
+        cut = data.rfind(b"\n", 0, cut)
+    return cut
 
 
 def _columns(
@@ -639,7 +628,7 @@ def _stderr(
     where = [statements.groupindex[name] - 1 for name in _GROUPS]
     line = 1  # the line number at ``counted`` in the current block
     with open(path, "rb") as handle:
-        for block in _blocks(handle):
+        for block, _ in blocks(handle, _CHUNK, _last_end):
             if block[-1:] != b"\n":  # the last entry of a log still being written: cut off
                 start = block.rfind(b"\n", 0, len(block) - 1)
                 while start >= 0 and block[start + 1] == _TAB:
