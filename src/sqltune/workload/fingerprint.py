@@ -128,16 +128,7 @@ def _replace_quoted(match: re.Match[str]) -> str:
 def _needs_full_pass(sql: str) -> bool:
     """Whether ``sql`` may hold a comment, a quoted identifier, a dollar quote or a NUL (the markers of
     quoted identifiers): then only _QUOTED_OR_COMMENT reads it right; otherwise strings are all there is."""
-    return (
-        '"' in sql
-        or "--" in sql
-        or "/*" in sql
-        or "#" in sql
-        or "`" in sql
-        or "[" in sql
-        or "\0" in sql
-        or ("$" in sql and _DOLLAR_QUOTE.search(sql) is not None)
-    )
+    return "--" in sql or "/*" in sql or _needs_one_by_one(sql)
 
 
 def _strip(sql: str, backslash_escapes: bool = False) -> str:
