@@ -7,13 +7,22 @@ Rules are driven the way the engine drives them (one walk, ``visit`` per node ty
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sqltune.core.parsing import parse_source
 from sqltune.core.source import Source
+from sqltune.core.sqlglot import exp
 from sqltune.rules.base import Rule, StatementContext, Violation
 from sqltune.rules.builtin.dml import DmlWithoutWhere
-from sqltune.rules.builtin.grouping import HavingWithoutAggregate, UngroupedColumn
+from sqltune.rules.builtin.grouping import (
+    GroupAnalysis,
+    HavingWithoutAggregate,
+    UngroupedColumn,
+    grouped_as_written,
+    is_aggregate_select,
+)
 from sqltune.rules.builtin.ordering import DeepOffsetPagination, LimitWithoutOrderBy, OrderByRandom
 from sqltune.rules.builtin.set_operations import UnionInsteadOfUnionAll
 from sqltune.rules.builtin.subqueries import (
@@ -348,6 +357,44 @@ def test_functional_dependence_needs_the_primary_key() -> None:
     assert lint(UngroupedColumn, sql, ddl=keyed) == []
     nullable_unique = "CREATE TABLE customers (code text UNIQUE, name text)"
     assert [text for text, _ in lint(UngroupedColumn, sql, ddl=nullable_unique)] == ["c.name"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "written"),
+    [
+        ("SELECT a, t.b, sum(c) FROM t GROUP BY a, t.b ORDER BY a", True),
+        ("SELECT a AS x, count(*) FROM t GROUP BY 1 ORDER BY x", True),
+        ("SELECT a AS x, count(*) FROM t GROUP BY x", True),
+        ("SELECT count(*), max(b) FROM t", True),
+        ("SELECT a, count(*) FROM t GROUP BY ALL", True),
+        ("SELECT t.a, count(*) FROM t GROUP BY a", False),  # qualified differently: resolution decides
+        ("SELECT c.code, c.name, count(*) FROM customers c GROUP BY c.code", False),  # a key may decide
+        ("SELECT upper(a), count(*) FROM t GROUP BY upper(a)", False),
+        ("SELECT a, (SELECT max(x) FROM u) FROM t GROUP BY a", False),
+    ],
+)
+def test_grouped_as_written_answers_only_what_the_text_proves(sql: str, written: bool) -> None:
+    select = parse_source(Source("q.sql", sql), "postgres")[0].expression
+    assert isinstance(select, exp.Select)
+    assert grouped_as_written(select) is written
+
+
+def test_grouped_as_written_agrees_with_the_full_analysis_on_tpc() -> None:
+    """Where the text alone says "grouped", the graph-based analysis finds no ungrouped column either."""
+    root = Path(__file__).resolve().parents[2] / "fixtures" / "workloads"
+    answered = 0
+    for path in sorted(root.glob("tpc*/*.sql")):
+        for statement in parse_source(Source(str(path), path.read_text()), "postgres"):
+            assert statement.expression is not None
+            ctx = StatementContext(statement, Schema(), "postgres")
+            for select in statement.expression.find_all(exp.Select):
+                if is_aggregate_select(select) and grouped_as_written(select):
+                    answered += 1
+                    analysis = GroupAnalysis.of(select, ctx.graph)
+                    clauses = [("select", item) for item in select.expressions]
+                    clauses += [(key, select.args[key]) for key in ("having", "order") if select.args.get(key)]
+                    assert not [c for key, item in clauses for c in analysis.ungrouped(item, key)]
+    assert answered > 100
 
 
 # -- SQ018 dml-without-where --------------------------------------------------------------------------------

@@ -255,6 +255,59 @@ def _checked_clauses(select: exp.Select) -> Iterator[tuple[str, exp.Expression]]
             yield "order", ordered
 
 
+def _written_keys(select: exp.Select) -> set[tuple[str, str]] | None:
+    """The GROUP BY's plain columns as written, ``(qualifier, name)`` folded, with ordinals and aliases
+    followed to the column they name; ``None`` for GROUP BY ALL (everything is grouped)."""
+    group = select.args.get("group")
+    keys: set[tuple[str, str]] = set()
+    if not isinstance(group, exp.Group):
+        return keys
+    if group.args.get("all"):
+        return None
+    aliases = {fold(item.alias): item.this for item in select.expressions if isinstance(item, exp.Alias)}
+    for item in _group_items(group):
+        if isinstance(item, exp.Literal) and not item.is_string and item.this.isdigit():
+            position = int(item.this)
+            item = unwrap(select.expressions[position - 1]) if 1 <= position <= len(select.expressions) else item
+        if isinstance(item, exp.Column) and not item.table and fold(item.name) in aliases:
+            keys.add(("", fold(item.name)))
+            item = unwrap(aliases[fold(item.name)])
+        if isinstance(item, exp.Column):
+            keys.add((fold(item.table), fold(item.name)))
+    return keys
+
+
+def grouped_as_written(select: exp.Select) -> bool:
+    """Every column SQ020 would check is a GROUP BY column written the same way, or inside an aggregate.
+
+    The common grouped query, answered without the query graph: a column written exactly as a key
+    (same qualifier, same name) resolves to the same relation in the same SELECT, so it is grouped.
+    Anything else -- other qualification, functional dependence on a key, expressions, subqueries --
+    is left to :class:`GroupAnalysis`.
+    """
+    keys = _written_keys(select)
+    if keys is None:
+        return True
+    aliases = {fold(item.alias) for item in select.expressions if isinstance(item, exp.Alias)}
+    for clause, item in _checked_clauses(select):
+        stack = [item]
+        while stack:
+            current = stack.pop()
+            if isinstance(current, exp.Column):
+                if isinstance(current.this, exp.Star):
+                    continue
+                name = fold(current.name)
+                if not current.table and name in aliases and clause != "select":
+                    continue  # an output column by name
+                if (fold(current.table), name) not in keys:
+                    return False
+            elif isinstance(current, exp.Query):
+                return False
+            elif not is_grouping_aggregate(current):
+                stack.extend(current.iter_expressions())
+    return True
+
+
 def _closed_span(ctx: StatementContext, node: exp.Expression) -> Span:
     span = ctx.span(node)
     return ctx.statement.source.span(span.start, close_parentheses(ctx.statement.source.text, span.start, span.end))
@@ -268,7 +321,7 @@ class UngroupedColumn(Rule):
 
     def visit(self, node: exp.Expression, ctx: StatementContext) -> Iterator[Violation]:
         assert isinstance(node, exp.Select)
-        if not is_aggregate_select(node):
+        if not is_aggregate_select(node) or grouped_as_written(node):
             return
         analysis = GroupAnalysis.of(node, ctx.graph)
         if analysis.group_all:
