@@ -18,9 +18,7 @@ One role is refined afterwards: an equality between columns of one relation is a
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
 from sqltune.core.predicates import is_aggregate_function
 from sqltune.core.sqlglot import exp
@@ -92,8 +90,7 @@ def _is_constant(node: exp.Expression | None) -> bool:
     return all(not isinstance(child, exp.Column | exp.Query | exp.Subquery) for child in node.walk())
 
 
-@dataclass(frozen=True, slots=True)
-class _Above:
+class _Above(NamedTuple):
     """What the ancestors strictly above a node (up to the scope's node) mean for a column below it.
 
     ``predicate`` is the nearest predicate above and ``operand`` its child on the path; ``wrapped``, ``window``
@@ -139,16 +136,12 @@ def _step(child: exp.Expression, parent: exp.Expression, above: _Above) -> _Abov
         )
     if kind == _WINDOW:
         role = _window_role(child)  # the nearest window whose PARTITION BY / ORDER BY holds the column
-        return above if role is None else _replace(above, window=role)
+        return above if role is None else above._replace(window=role)
     if kind == _AGGREGATE or (kind == _ANONYMOUS and is_aggregate_function(parent)):
-        return above if above.aggregate else _replace(above, aggregate=True)
+        return above if above.aggregate else above._replace(aggregate=True)
     if kind != _TRANSPARENT_KIND and not above.wrapped:
-        return _replace(above, wrapped=True)
+        return above._replace(wrapped=True)
     return above
-
-
-def _replace(above: _Above, **changes: Any) -> _Above:
-    return dataclasses.replace(above, **changes)
 
 
 def _summary(node: exp.Expression, stop: exp.Expression, memo: dict[int, _Above]) -> _Above:
