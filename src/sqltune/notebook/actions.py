@@ -1,8 +1,8 @@
 """What the magic does with a cell's SQL: lint it, explain it, rewrite it or advise indexes for it.
 
 Each action takes a :class:`Run` (the cell parsed without errors, the settings, the database) and returns
-the result object the notebook displays and ``-o`` stores: a :class:`~sqltune.core.findings.Report`, a list
-of :class:`~sqltune.rules.plan.PlanReport` (one per statement), a
+the result object the notebook displays and ``-o`` stores: a :class:`~sqltune.core.findings.Report`,
+:class:`PlanReports` (a list of :class:`~sqltune.rules.plan.PlanReport`, one per statement), a
 :class:`~sqltune.rewrites.RewriteReport` or an :class:`~sqltune.indexes.plan.IndexPlan`.
 """
 
@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from IPython.display import display
 
 from sqltune.connectors.errors import ConnectionError, DatabaseError
 from sqltune.core.config import Config
@@ -28,7 +30,7 @@ from sqltune.rewrites import RewriteReport, rewrite_source
 from sqltune.rules.plan import PlanReport, analyze_plan
 from sqltune.schema import Schema
 
-__all__ = ["ACTIONS", "Run"]
+__all__ = ["ACTIONS", "PlanReports", "Run"]
 
 #: Statements that have a plan.
 _EXPLAINABLE = (exp.Query, exp.Insert, exp.Update, exp.Delete, exp.Merge)
@@ -50,6 +52,14 @@ class Run:
         return Schema.load(self.config.schema, self.config.dialect) if self.config.schema else None
 
 
+class PlanReports(list[PlanReport]):
+    """The plan report of each statement, in cell order; the notebook shows each with its own view."""
+
+    def _ipython_display_(self) -> None:
+        for report in self:
+            display(report)  # type: ignore[no-untyped-call]
+
+
 def lint(run: Run) -> Report:
     return Linter(run.config).lint_sources([run.source])
 
@@ -58,13 +68,13 @@ def fix(run: Run) -> RewriteReport:
     return rewrite_source(run.source, run.config.dialect, run.schema())
 
 
-def explain(run: Run) -> list[PlanReport]:
+def explain(run: Run) -> PlanReports:
     """EXPLAIN (ANALYZE with ``--analyze``, rolled back) each statement that has a plan, and diagnose it."""
     chosen = [statement for statement in run.statements if isinstance(statement.expression, _EXPLAINABLE)]
     if not chosen:
         raise UsageError("--explain: the cell holds no SELECT, INSERT, UPDATE, DELETE or MERGE to explain")
     given = run.schema()  # a missing file is an error before connecting
-    reports = []
+    reports = PlanReports()
     with open_connection(run.target, "--explain", run.timeout) as connection:
         settings = connection.settings()
         settings["server_version_num"] = str(connection.server_version)

@@ -50,13 +50,18 @@ def resolve_target(options: MagicOptions, defaults: SqlTune, shell: Any) -> Targ
 
 
 def _given(value: Any, label: str) -> Target:
-    if isinstance(value, str | Mapping) or value is None:
+    if isinstance(value, str | Mapping):
         return Target(value, label, engine_of(value))
     if hasattr(value, "connection_sqlalchemy"):  # a jupysql connection object
         engine, dialect = jupysql.target(value)
         return Target(engine, label, dialect)
-    name = getattr(getattr(value, "dialect", None), "name", None)  # a SQLAlchemy engine or connection
-    return Target(value, label, jupysql.dialect_of(name) if name else "postgres")
+    dialect = getattr(value, "dialect", None)  # a SQLAlchemy engine or connection
+    if dialect is None or not hasattr(dialect, "name"):
+        raise UsageError(
+            f"{label} is a {type(value).__name__}; expected a DSN, a URL, a mapping of libpq keywords, "
+            "a SQLAlchemy engine or a jupysql connection"
+        )
+    return Target(value, label, jupysql.dialect_of(dialect.name))
 
 
 def _named(name: str, namespace: Mapping[str, Any]) -> Target:
@@ -69,21 +74,21 @@ def _named(name: str, namespace: Mapping[str, Any]) -> Target:
     raise UsageError(f"--connection {name}: no jupysql connection has that alias and no notebook variable that name")
 
 
-def _engine_name(dialect: str | None) -> str:
-    engine = ENGINES.get(dialect or "")
-    return engine.name if engine else (dialect or "an unknown engine")
+def _engine_name(dialect: str) -> str:
+    engine = ENGINES.get(dialect)
+    return engine.name if engine else dialect
 
 
 def open_connection(target: Target | None, what: str, timeout: str) -> Any:
     """sqltune's read-only PostgreSQL connection for ``what`` (an option, for messages): ``target``'s, or
     libpq's environment defaults when there is none."""
+    if target is not None and target.dialect not in ("postgres", None):
+        raise UsageError(f"{what} needs PostgreSQL (postgresql://…); {target.label} is {_engine_name(target.dialect)}")
     if target is not None and target.value is None:
         raise UsageError(
             f"{what}: {target.label} is not a SQLAlchemy connection, so sqltune cannot open its own "
             "connection from it; pass --dsn"
         )
-    if target is not None and target.dialect != "postgres":
-        raise UsageError(f"{what} needs PostgreSQL (postgresql://…); {target.label} is {_engine_name(target.dialect)}")
     from sqltune.connectors.postgres import connect
 
     return connect(None if target is None else target.value, statement_timeout=timeout)

@@ -22,6 +22,17 @@ __all__ = ["active", "by_alias", "dialect_of", "target"]
 
 #: SQLAlchemy dialect names that sqlglot spells differently.
 _SQLGLOT_NAMES = {"postgresql": "postgres", "mssql": "tsql", "mariadb": "mysql", "awsathena": "athena"}
+#: The dialect of a DB-API connection jupysql names none for, by its driver's top-level module.
+_DRIVERS = {
+    "duckdb": "duckdb",
+    "_duckdb": "duckdb",
+    "sqlite3": "sqlite",
+    "psycopg": "postgres",
+    "psycopg2": "postgres",
+    "pymysql": "mysql",
+    "MySQLdb": "mysql",
+    "snowflake": "snowflake",
+}
 
 
 def _manager() -> Any:
@@ -61,8 +72,12 @@ def dialect_of(name: str | None) -> str | None:
 
 def target(connection: Any) -> tuple[Any, str | None]:
     """``(engine, dialect)`` of a jupysql connection: the SQLAlchemy engine sqltune can connect with (``None``
-    for a DB-API or Spark connection, which carries no URL to open another), and its sqlglot dialect."""
+    for a DB-API or Spark connection, which carries no URL to open another), and its sqlglot dialect (of a
+    DB-API connection jupysql does not name one for, its driver's)."""
     dialect = dialect_of(getattr(connection, "dialect", None))
+    if dialect is None:
+        driver = type(getattr(connection, "_connection", None)).__module__.split(".")[0]
+        dialect = _DRIVERS.get(driver)
     try:
         return connection.connection_sqlalchemy.engine, dialect
     except (AttributeError, NotImplementedError):  # jupysql raises the latter for DB-API and Spark connections

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
-from IPython.display import display
 
 from sqltune.core.parsing import parse_source
 from sqltune.core.source import Source
@@ -68,10 +67,6 @@ class SqlTuneMagics(Magics):
         result = ACTIONS[options.action](run)
         if options.output is not None:
             namespace[options.output] = result
-        if isinstance(result, list):  # one plan per statement: each shows itself
-            for item in result:
-                display(item)  # type: ignore[no-untyped-call]
-            return None
         return result
 
 
