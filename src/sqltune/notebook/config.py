@@ -38,9 +38,9 @@ class SqlTune(Configurable):
     ignore = List(Unicode(), help="Rules not to run, in the same forms as select; empty: the project's.").tag(
         config=True
     )
-    timeout = Unicode("30s", help="Statement timeout of each EXPLAIN and what-if call (30s, 2min, 500ms).").tag(
-        config=True
-    )
+    statement_timeout = Unicode(
+        "30s", help="Statement timeout of each EXPLAIN and what-if call (30s, 2min, 500ms)."
+    ).tag(config=True)
     reuse_jupysql = Bool(True, help="Use jupysql's active connection and dialect when jupysql is loaded.").tag(
         config=True
     )

@@ -57,13 +57,13 @@ class SqlTuneMagics(Magics):
         source = Source(CELL, substitute(rest if cell is None else cell, namespace, CELL))
         target = resolve_target(options, self.defaults, self.ipython)
         config = settings(options, self.defaults, target.dialect if target is not None else None)
-        statements = parse_source(source, config.dialect)
+        statements = parse_source(source, config.dialect, config.timeout or None)
         errors = [statement.error for statement in statements if statement.error is not None]
         if errors:
             raise UsageError("; ".join(f"{error.span}: {error.message}" for error in errors))
         if not statements:
             raise UsageError("no SQL statement in the cell")
-        run = Run(source, statements, config, target, self.defaults.timeout, options.analyze)
+        run = Run(source, statements, config, target, self.defaults.statement_timeout, options.analyze)
         result = ACTIONS[options.action](run)
         if options.output is not None:
             namespace[options.output] = result
