@@ -75,6 +75,20 @@ if TYPE_CHECKING:
     from sqltune.workload import Workload
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext sqltune``: the ``%sqltune`` and ``%%sqltune`` magics (see :mod:`sqltune.notebook`)."""
+    from sqltune.notebook import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext sqltune``."""
+    from sqltune.notebook import unload_ipython_extension as unload
+
+    unload(ipython)
+
+
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
