@@ -315,8 +315,10 @@ def capture(alias: str) -> list[tuple[int, Scenario, int, str, list[Any]]]:
 def toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
+    if isinstance(value, int):  # psycopg's Int4 and friends print as Int4(1)
+        return str(int(value))
+    if isinstance(value, float):
+        return repr(float(value))
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):
