@@ -18,21 +18,21 @@ from collections.abc import Iterator
 from typing import Any
 
 import psycopg
-import pymysql
 import pytest
-from pymysql.constants import CLIENT
 from rw_harness import normalise
 
 from sqltune.core.sqlglot import ParseError
-from sqltune.testing.appdata import generate, load_mysql, load_postgres
+from sqltune.testing.appdata import generate, load_postgres
 from sqltune.testing.appsql import (
     CLASSES,
     COUNTERPART,
     NO_REWRITE,
     SCHEMAS,
     Case,
+    drop_mysql_world,
     executable_ddl,
     load_cases,
+    mysql_world,
     outcome,
     schema,
     to_mysql,
@@ -121,27 +121,12 @@ def maria_worlds(mariadb: dict[str, Any]) -> Iterator[dict[str, Any]]:
     made: dict[str, Any] = {}
     try:
         for ref, (_, dialect) in SCHEMAS.items():
-            if dialect != "mysql":
-                continue
-            name = f"app_{uuid.uuid4().hex[:10]}"
-            connection = pymysql.connect(host=mariadb["host"], port=mariadb["port"], user=mariadb["user"],
-                                         password=mariadb["password"], client_flag=CLIENT.MULTI_STATEMENTS)  # fmt: skip
-            made[ref] = connection
-            with connection.cursor() as cursor:
-                cursor.execute(f"CREATE DATABASE {name}")
-                cursor.execute(f"USE {name}")
-                cursor.execute(executable_ddl(ref))
-                while cursor.nextset():
-                    pass
-            load_mysql(connection, generate(schema(ref), ROWS))
+            if dialect == "mysql":
+                made[ref] = mysql_world(mariadb, ref, ROWS)
         yield made
     finally:
         for connection in made.values():
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT DATABASE()")
-                (name,) = cursor.fetchone()
-                cursor.execute(f"DROP DATABASE {name}")
-            connection.close()
+            drop_mysql_world(connection)
 
 
 def _check(case: Case, rewritten: str, before: list[tuple[Any, ...]], after: list[tuple[Any, ...]]) -> None:

@@ -37,8 +37,10 @@ __all__ = [
     "Case",
     "Outcome",
     "bind",
+    "drop_mysql_world",
     "executable_ddl",
     "load_cases",
+    "mysql_world",
     "outcome",
     "schema",
     "to_mysql",
@@ -142,6 +144,40 @@ def executable_ddl(ref: str) -> str:
         text = re.sub(r"\bpublic\.", "", text)
         text = "\n".join(line for line in text.splitlines() if not line.startswith("SET search_path"))
     return text
+
+
+def mysql_world(address: dict[str, Any], ref: str, rows: int) -> Any:
+    """A new database of the MariaDB at ``address`` with the schema ``ref`` and generated rows
+    (``sqltune.testing.appdata``): a PyMySQL connection using it (multi-statements on)."""
+    import uuid
+
+    import pymysql
+    from pymysql.constants import CLIENT
+
+    from sqltune.testing.appdata import generate, load_mysql
+
+    name = f"app_{ref.replace('-', '_')}_{rows}_{uuid.uuid4().hex[:8]}"
+    connection = pymysql.connect(
+        host=address["host"], port=address["port"], user=address["user"], password=address["password"],
+        client_flag=CLIENT.MULTI_STATEMENTS,
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {name}")
+        cursor.execute(f"USE {name}")
+        cursor.execute(executable_ddl(ref))
+        while cursor.nextset():
+            pass
+    load_mysql(connection, generate(schema(ref), rows))
+    return connection
+
+
+def drop_mysql_world(connection: Any) -> None:
+    """Drop the database a :func:`mysql_world` connection uses, and close it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DATABASE()")
+        (name,) = cursor.fetchone()
+        cursor.execute(f"DROP DATABASE {name}")
+    connection.close()
 
 
 def literal(value: Any) -> str:
