@@ -1,4 +1,4 @@
-"""Shared fixtures. Database tests run against a real PostgreSQL the suite starts for itself.
+"""Shared fixtures. Database tests run against a real PostgreSQL (and MariaDB) the suite starts for itself.
 
 One throwaway server per test run (``sqltune.testing.postgres.start_server``: pg_stat_statements preloaded,
 HypoPG where installed), shared by the xdist workers and stopped when the run ends
@@ -57,6 +57,17 @@ def pg_server(services: Path) -> dict[str, Any]:
     from sqltune.testing.services import shared_service
 
     return shared_service(services, "postgres", start_server).address
+
+
+@pytest.fixture(scope="session")
+def mariadb(services: Path) -> dict[str, Any]:
+    """The run's private MariaDB (``sqltune.testing.mariadb``; performance_schema on, slow log at
+    long_query_time = 0): ``host``, ``port``, ``user``, ``password``, ``socket``, ``slow_log``, ``url``. The
+    machine's own MariaDB (3306) is never used; CI installs the server binaries (.ci/setup-packages.sh)."""
+    from sqltune.testing.mariadb import start_server
+    from sqltune.testing.services import shared_service
+
+    return shared_service(services, "mariadb", start_server).address
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,11 @@
-"""Fixtures of the rewrite tests: the differential-testing world on the real PostgreSQL (see rw_harness)."""
+"""Fixtures of the rewrite tests: the differential-testing world on the real PostgreSQL and MariaDB (see rw_harness)."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ import pytest
 # harness module beside this file is shared by the rewrite tests, so make it importable by name.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from rw_harness import Engines
+from rw_harness import Engines, MariaWorld
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +23,12 @@ def engines(pg_dsn: str) -> Iterator[Engines]:
         yield world
     finally:
         world.close()
+
+
+@pytest.fixture(scope="session")
+def maria_engines(engines: Engines, mariadb: dict[str, Any]) -> Engines:
+    """The world with its MariaDB copy attached (a throwaway database of the run's MariaDB, dropped with
+    the world)."""
+    if engines.maria is None:
+        engines.maria = MariaWorld(mariadb)
+    return engines

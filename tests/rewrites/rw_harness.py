@@ -3,10 +3,10 @@
 A *world* is 32 schema variants of two tables, ``p`` (parent) and ``c`` (child), that differ in exactly the
 facts the rewrites' preconditions read: whether ``p.a``, ``c.v`` and ``c.p_id`` are NOT NULL, whether
 ``c.p_id`` is a foreign key to ``p.id``, and whether ``p.k`` is UNIQUE. Every variant exists as real tables
-``p_NN``/``c_NN`` in a dedicated PostgreSQL schema (and in an in-memory DuckDB), created once per session;
-each generated example inserts its rows inside a transaction, runs the original and the rewritten query in
-one round trip and rolls back. Rows are drawn from tiny domains so that NULLs, duplicates, empty tables and
-skew are common.
+``p_NN``/``c_NN`` in a dedicated PostgreSQL schema (and in an in-memory DuckDB, and in a throwaway database of
+the run's private MariaDB), created once per session; each generated example inserts its rows inside a
+transaction, runs the original and the rewritten query in one round trip and rolls back. Rows are drawn from
+tiny domains so that NULLs, duplicates, empty tables and skew are common.
 """
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from sqltune.core.sqlglot import parse_one
 from sqltune.rewrites import RewriteReport, rewrite
 from sqltune.schema import Schema
 
 #: Examples per rule in the regular suite; the "thorough" hypothesis profile runs the slow marker instead.
 EXAMPLES = int(os.environ.get("SQLTUNE_REWRITE_EXAMPLES", "1000"))
 DUCKDB_EXAMPLES = int(os.environ.get("SQLTUNE_REWRITE_DUCKDB_EXAMPLES", "120"))
+MARIADB_EXAMPLES = int(os.environ.get("SQLTUNE_REWRITE_MARIADB_EXAMPLES", "300"))
 
 FLAGS = ("a_nn", "k_unique", "pid_nn", "fk", "v_nn")
 
@@ -68,21 +70,27 @@ class Variant:
     def c(self) -> str:
         return f"c_{self.index:02d}"
 
-    def ddl(self) -> list[str]:
+    def ddl(self, dialect: str = "postgres") -> list[str]:
+        """The variant's two tables. MySQL: ``datetime(3)`` (its ``timestamp`` updates itself), a scaled
+        decimal (a bare one has no fraction) and the foreign key as a table constraint (InnoDB ignores an
+        inline ``REFERENCES``)."""
+        mysql = dialect == "mysql"
+        ts, n = ("datetime(3)", "decimal(12, 2)") if mysql else ("timestamp", "numeric")
+        inline = f" REFERENCES {self.p} (id)" if self.fk and not mysql else ""
+        constraint = f", FOREIGN KEY (p_id) REFERENCES {self.p} (id)" if self.fk and mysql else ""
         return [
             f"CREATE TABLE {self.p} (id int PRIMARY KEY, a int{' NOT NULL' if self.a_nn else ''}, b int, "
-            f"k int{' UNIQUE' if self.k_unique else ''}, g varchar(5) NOT NULL, ts timestamp, d date, "
-            "n numeric, f double precision)",
+            f"k int{' UNIQUE' if self.k_unique else ''}, g varchar(5) NOT NULL, ts {ts}, d date, "
+            f"n {n}, f double precision)",
             f"CREATE TABLE {self.c} (id int PRIMARY KEY, p_id int{' NOT NULL' if self.pid_nn else ''}"
-            f"{f' REFERENCES {self.p} (id)' if self.fk else ''}, v int{' NOT NULL' if self.v_nn else ''}, "
-            "w int, tag varchar(5))",
+            f"{inline}, v int{' NOT NULL' if self.v_nn else ''}, w int, tag varchar(5){constraint})",
         ]
 
 
 VARIANTS = [Variant(i, *(bool(i >> bit & 1) for bit in range(len(FLAGS)))) for i in range(2 ** len(FLAGS))]
 
 
-def literal(value: object) -> str:
+def literal(value: object, dialect: str = "postgres") -> str:
     if value is None:
         return "NULL"
     if isinstance(value, bool):
@@ -94,7 +102,7 @@ def literal(value: object) -> str:
     if isinstance(value, str):
         return "'" + value.replace("'", "''") + "'"
     if isinstance(value, float):
-        return f"CAST({value!r} AS DOUBLE PRECISION)"
+        return repr(value) + "E0" if dialect == "mysql" else f"CAST({value!r} AS DOUBLE PRECISION)"
     return str(value)
 
 
@@ -105,11 +113,11 @@ class Case:
     c_rows: list[tuple[Any, ...]]
     sql: str = ""
 
-    def inserts(self) -> list[str]:
+    def inserts(self, dialect: str = "postgres") -> list[str]:
         statements = []
         for table, rows in ((self.variant.p, self.p_rows), (self.variant.c, self.c_rows)):
             if rows:
-                values = ", ".join("(" + ", ".join(literal(v) for v in row) + ")" for row in rows)
+                values = ", ".join("(" + ", ".join(literal(v, dialect) for v in row) + ")" for row in rows)
                 statements.append(f"INSERT INTO {table} VALUES {values}")
         return statements
 
@@ -209,8 +217,59 @@ class Stats:
         )
 
 
+def to_mysql(sql: str) -> str:
+    """A template's PostgreSQL text printed in the MySQL dialect (backticks, MySQL's casts and functions)."""
+    return parse_one(sql, "postgres").sql(dialect="mysql")
+
+
+class MariaWorld:
+    """The world in a throwaway database of a MariaDB (the run's private server), dropped on close."""
+
+    def __init__(self, address: dict[str, Any]) -> None:
+        import pymysql
+        from pymysql.constants import CLIENT
+
+        self.database = f"rw_{uuid.uuid4().hex[:10]}"
+        options = {"host": address["host"], "port": address["port"], "user": address["user"]}
+        self.connection = pymysql.connect(
+            **options, password=address["password"], client_flag=CLIENT.MULTI_STATEMENTS, autocommit=False
+        )
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE {self.database}")
+            cursor.execute(f"USE {self.database}")
+            for variant in VARIANTS:
+                for statement in variant.ddl("mysql"):
+                    cursor.execute(statement)
+        self.schemas = {v.index: Schema.from_ddl(";".join(v.ddl("mysql")), dialect="mysql") for v in VARIANTS}
+
+    def run(self, case: Case, queries: list[str]) -> list[list[tuple[Any, ...]]]:
+        """Insert the case's rows, run ``queries`` in one round trip, roll back; rows of each query."""
+        import pymysql
+
+        script = ";\n".join([*case.inserts("mysql"), *queries])
+        results: list[list[tuple[Any, ...]]] = []
+        with self.connection.cursor() as cursor:
+            try:
+                cursor.execute(script)
+                while True:
+                    if cursor.description is not None:
+                        results.append(list(cursor.fetchall()))
+                    if not cursor.nextset():
+                        break
+            except pymysql.Error as error:
+                raise AssertionError(f"MariaDB failed: {error}\n{script}") from error
+            finally:
+                self.connection.rollback()
+        return results
+
+    def close(self) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE {self.database}")
+        self.connection.close()
+
+
 class Engines:
-    """The PostgreSQL world (and the DuckDB one), with every variant's tables created once."""
+    """The PostgreSQL world (and the DuckDB and MariaDB ones), with every variant's tables created once."""
 
     def __init__(self, dsn: str) -> None:
         import psycopg
@@ -225,6 +284,7 @@ class Engines:
         self.pg.commit()
         self.schemas = {v.index: Schema.from_ddl(";".join(v.ddl()), dialect="postgres") for v in VARIANTS}
         self._duck: Any = None
+        self.maria: MariaWorld | None = None  # set by the ``maria_engines`` fixture
 
     @property
     def duck(self) -> Any:
@@ -243,6 +303,8 @@ class Engines:
         self.pg.close()
         if self._duck is not None:
             self._duck.close()
+        if self.maria is not None:
+            self.maria.close()
         with psycopg.connect(self.dsn, autocommit=True) as admin:
             admin.execute(f"DROP SCHEMA {self.schema_name} CASCADE")
 
@@ -278,9 +340,14 @@ class Engines:
         finally:
             duck.execute("ROLLBACK")
 
+    def run_maria(self, case: Case, queries: list[str]) -> list[list[tuple[Any, ...]]]:
+        assert self.maria is not None, "the MariaDB world is attached by the maria_engines fixture"
+        return self.maria.run(case, queries)
+
     # -- checking -------------------------------------------------------------------------------------
     def rewritten(self, case: Case, rule: str, dialect: str) -> Outcome:
-        schema = self.schemas[case.variant.index]
+        schemas = self.maria.schemas if dialect == "mysql" and self.maria is not None else self.schemas
+        schema = schemas[case.variant.index]
         safe = rewrite(case.sql, dialect=dialect, schema=schema, select=[rule])
         if any(change.rewrite == rule for change in safe.applied):
             return Outcome("applied", case.sql, safe.sql, safe)
@@ -291,13 +358,15 @@ class Engines:
 
     def check(self, case: Case, rule: str, stats: Stats, engine: str = "postgres", ordered: bool = False) -> None:
         """Run the original and the rewrite; an APPLIED rewrite that changes the result fails the test."""
-        outcome = self.rewritten(case, rule, engine)
+        if engine == "mariadb":
+            case.sql = to_mysql(case.sql)
+        outcome = self.rewritten(case, rule, "mysql" if engine == "mariadb" else engine)
         stats.examples += 1
         stats.statuses[outcome.status] += 1
         if outcome.status == "none":
             stats.untouched += 1
             return
-        runner = self.run_pg if engine == "postgres" else self.run_duck
+        runner = {"postgres": self.run_pg, "duckdb": self.run_duck}.get(engine) or self.run_maria
         before, after = runner(case, [outcome.original, outcome.rewritten])
         same = _same(before, after, ordered)
         if outcome.status == "applied":

@@ -3,7 +3,8 @@
 For each rewrite, hypothesis draws a schema variant (which columns are NOT NULL, UNIQUE, a foreign key),
 rows for it (NULLs, duplicates, empty tables and skew are common) and a query from the rewrite's templates
 with random columns, operators and constants. The rewrite runs against the variant's schema; whatever it
-APPLIES must return the same multiset of rows on the real PostgreSQL (and on DuckDB), or the test fails.
+APPLIES must return the same multiset of rows on the real PostgreSQL (and on DuckDB, and -- printed in the
+MySQL dialect, rewritten against the MySQL DDL -- on MariaDB), or the test fails.
 Changes it only ADVISES are run too: for the rewrites whose advice hinges on an unproven precondition, some
 generated database must make them disagree -- which shows that the precondition matters and is checked.
 """
@@ -18,7 +19,7 @@ from random import Random
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rw_harness import CASES, DUCKDB_EXAMPLES, EXAMPLES, Case, Engines, Stats, Variant
+from rw_harness import CASES, DUCKDB_EXAMPLES, EXAMPLES, MARIADB_EXAMPLES, Case, Engines, Stats, Variant
 
 from sqltune.rewrites import rewrite
 from sqltune.rewrites.keyset import DEEP_OFFSET
@@ -323,6 +324,10 @@ RULES: dict[str, tuple[Template, bool]] = {
 #: Rewrites whose output DuckDB runs as well (all of them are written in SQL both engines share).
 DUCKDB_RULES = sorted(RULES)
 
+#: Every rewrite is proven on MariaDB too (MySQL semantics: NULLs, case-insensitive collations, its casts),
+#: its templates printed in the MySQL dialect: application SQL runs on both.
+MARIADB_RULES = sorted(RULES)
+
 
 def _run(engines: Engines, rule: str, engine: str, examples: int) -> Stats:
     template, _ = RULES[rule]
@@ -355,6 +360,14 @@ def test_rewrite_keeps_results_on_postgres(engines: Engines, rule: str) -> None:
 def test_rewrite_keeps_results_on_duckdb(engines: Engines, rule: str) -> None:
     stats = _run(engines, rule, "duckdb", DUCKDB_EXAMPLES)
     assert stats.applied >= stats.examples // 10, f"{rule} applied too rarely on DuckDB: {stats.summary()}"
+
+
+@pytest.mark.parametrize("rule", MARIADB_RULES)
+def test_rewrite_keeps_results_on_mariadb(maria_engines: Engines, rule: str) -> None:
+    stats = _run(maria_engines, rule, "mariadb", MARIADB_EXAMPLES)
+    assert stats.applied >= stats.examples // 10, f"{rule} applied too rarely on MariaDB: {stats.summary()}"
+    if RULES[rule][1]:
+        assert stats.advised_disagree > 0, f"{rule}: no advised rewrite ever disagreed on MariaDB: {stats.summary()}"
 
 
 def _keyset_page(engines: Engines, case: Case, key: str, descending: bool, size: int, skip: int) -> tuple[str, str]:

@@ -23,15 +23,6 @@ from sqltune.workload import Workload
 RECORDED = Path(__file__).resolve().parents[2] / "fixtures" / "workloads" / "logs" / "mariadb" / "digest.json"
 
 
-@pytest.fixture(scope="session")
-def mariadb(services: Path) -> dict[str, Any]:
-    """The run's private MariaDB (performance_schema on, slow log at long_query_time = 0)."""
-    from sqltune.testing.mariadb import start_server
-    from sqltune.testing.services import shared_service
-
-    return shared_service(services, "mariadb", start_server).address
-
-
 @pytest.fixture
 def database(mariadb: dict[str, Any]) -> Iterator[str]:
     """A fresh database with a small table, and a mix of statements run in it by an application."""
