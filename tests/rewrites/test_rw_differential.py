@@ -92,8 +92,49 @@ def scalar_subquery(r: Random, v: Variant) -> str:
     subquery = f"(SELECT {aggregate} FROM {v.c} AS c WHERE c.p_id = p.{key}{extra})"
     forms = [
         f"SELECT p.id, {subquery} AS s FROM {v.p} AS p",
-        f"SELECT p.id, p.a FROM {v.p} AS p WHERE p.b < {subquery}",
+        f"SELECT p.id, p.a FROM {v.p} AS p WHERE p.g = 'x' OR p.b < {subquery}",
         f"SELECT p.id FROM {v.p} AS p WHERE {subquery} IS NULL",
+        f"SELECT p.id, {subquery} AS s FROM {v.p} AS p, {v.c} AS c2 WHERE c2.p_id = p.id",
+    ]
+    return pick(r, forms)
+
+
+AGGREGATES = ["COUNT(*)", "COUNT(c.v)", "SUM(c.v)", "AVG(c.v)", "MIN(c.w)", "MAX(c.v)"]
+
+
+def aggregate_comparison(r: Random, v: Variant) -> str:
+    """RW018: every aggregate and operator, the subquery on either side, one or two keys over nullable and
+    duplicated columns (empty groups and NULL keys are common), comma FROMs, a CTE on both sides, Q17's shape."""
+    aggregate = pick(r, [*AGGREGATES, "0.5 * AVG(c.v)", "COUNT(*) - 1", "COALESCE(SUM(c.v), 0)", "MAX(c.v) + MIN(c.w)"])
+    op = pick(r, COMPARE)
+    keys = pick(
+        r,
+        [
+            f"c.p_id = p.{pick(r, ['id', 'a', 'k'])}",
+            f"c.p_id = p.id AND c.w = p.{pick(r, ['a', 'b'])}",
+            "p.k = c.w AND c.tag = p.g",
+            "c.v = p.f",  # int against double precision: advised
+        ],
+    )
+    extra = pick(r, ["", f" AND c.w > {const(r)}", " AND c.tag <> 'a'"])
+    subquery = f"(SELECT {aggregate} FROM {v.c} AS c WHERE {keys}{extra})"
+    value = pick(r, ["p.b", "p.a", f"{const(r)}", "p.n"])
+    cte_key = pick(r, ["pid", "tag"])
+    compared = f"{value} {op} {subquery}" if flip(r) else f"{subquery} {op} {value}"
+    forms = [
+        f"SELECT p.id, p.a FROM {v.p} AS p WHERE {compared}",
+        f"SELECT p.id FROM {v.p} AS p WHERE p.g <> 'z' AND {compared}",
+        f"SELECT p.g, COUNT(*), SUM(p.b) FROM {v.p} AS p WHERE {compared} GROUP BY p.g",
+        f"SELECT p.id, c2.id FROM {v.p} AS p, {v.c} AS c2 WHERE c2.p_id = p.id AND {compared}",
+        f"SELECT p.id, c2.id FROM {v.p} AS p LEFT JOIN {v.c} AS c2 ON c2.p_id = p.id WHERE {compared}",
+        # TPC-H Q17: unqualified columns; the inner child table shadows the outer one, k is the parent's
+        f"SELECT SUM(w), COUNT(*) FROM {v.c}, {v.p} WHERE p_id = k AND v {op} "
+        f"(SELECT {pick(r, ['0.5 * AVG(v)', 'COUNT(*)', 'MAX(w)', 'SUM(v)'])} FROM {v.c} WHERE p_id = k)",
+        # TPC-DS Q1: a grouped CTE read by both queries, correlated on its column
+        f"WITH t AS (SELECT c.p_id AS pid, c.tag, SUM(c.v) AS total FROM {v.c} AS c GROUP BY c.p_id, c.tag) "
+        f"SELECT t1.pid, t1.tag FROM t AS t1 WHERE t1.total {op} (SELECT "
+        f"{pick(r, ['AVG(total) * 1.2', 'COUNT(*)', 'MIN(total)', 'COUNT(t2.tag)'])} FROM t AS t2 "
+        f"WHERE t1.{cte_key} = t2.{cte_key})",
     ]
     return pick(r, forms)
 
@@ -319,6 +360,7 @@ RULES: dict[str, tuple[Template, bool]] = {
     "RW014": (count_to_exists, False),
     "RW015": (union_all, False),
     "RW017": (order_by, False),
+    "RW018": (aggregate_comparison, False),
 }
 
 #: Rewrites whose output DuckDB runs as well (all of them are written in SQL both engines share).

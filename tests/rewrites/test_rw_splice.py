@@ -88,6 +88,11 @@ CASES: list[tuple[str, str]] = [
         LEAD
         + "select id\r\n  from customers\r\n where id in (select customer_id from orders⟦ order by created_at⟧);\r\n",
     ),
+    (
+        "RW018",
+        "-- lead\nselect o.id\n  from orders as o⟦\n where o.total < (select sum(i.price) from items as i\n"
+        "                   where i.order_id = o.id)⟧\n order by o.id;  -- trailing\n",
+    ),
 ]
 
 

@@ -108,7 +108,12 @@ def is_deterministic(node: exp.Expression) -> bool:
     >>> is_deterministic(parse_one("a + abs(b)")), is_deterministic(parse_one("a + random()"))
     (True, False)
     """
-    return not any(isinstance(func, exp.Rand) or function_name(func) in VOLATILE for func in node.find_all(exp.Func))
+    return volatile_call(node) is None
+
+
+def volatile_call(node: exp.Expression) -> exp.Func | None:
+    """The first call of a volatile function in ``node``, if any."""
+    return next((f for f in node.find_all(exp.Func) if isinstance(f, exp.Rand) or function_name(f) in VOLATILE), None)
 
 
 def numeric_literal(node: exp.Expression) -> Decimal | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from sqltune.rewrites import (
+    aggregate_comparison,
     count_to_exists,
     cte_inline,
     distinct,
@@ -47,6 +48,7 @@ REWRITES: tuple[Rewrite, ...] = (
     not_in.REWRITE,
     semi_join.REWRITE,
     scalar_subquery.REWRITE,
+    aggregate_comparison.REWRITE,
     sargable_dates.REWRITE,
     sargable_arithmetic.REWRITE,
     sargable_casts.REWRITE,

@@ -185,10 +185,12 @@ class CorrelatedSubqueryFilter(Rule):
                 continue  # (SELECT count(*) ...) > 0 is SQ013's
             outer = _outer_columns(ctx.graph, info)
             sketch = _join_sketch(info.node, outer, ctx.dialect, "JOIN")
+            rewritten = clause == "where" and isinstance(comparison, _COMPARISONS)
+            fix = " (`sqltune fix` does it: RW018)" if rewritten else ""
             yield Violation(
                 f"`{_excerpt(comparison, ctx.dialect, subquery)}` compares with a subquery correlated on "
                 f"{_names(outer, ctx.dialect)}, which the planner may run once per outer row; join what it computes "
-                f"for every key at once, {sketch}, and compare with its column",
+                f"for every key at once, {sketch}, and compare with its column{fix}",
                 span=_subquery_span(ctx, subquery),
             )
 
