@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from sqltune.rewrites import (
+    aggregate_semi_join,
+    anti_join,
     count_to_exists,
     cte_inline,
     distinct,
@@ -20,6 +22,7 @@ from sqltune.rewrites import (
     join_elimination,
     keyset,
     not_in,
+    or_in_join,
     or_to_union,
     order_by,
     outer_to_inner,
@@ -45,7 +48,10 @@ REWRITES: tuple[Rewrite, ...] = (
     distinct.REWRITE,
     count_to_exists.REWRITE,
     not_in.REWRITE,
+    anti_join.REWRITE,
+    aggregate_semi_join.REWRITE,
     semi_join.REWRITE,
+    or_in_join.REWRITE,
     scalar_subquery.REWRITE,
     sargable_dates.REWRITE,
     sargable_arithmetic.REWRITE,
