@@ -76,7 +76,8 @@ def semi_join(r: Random, v: Variant) -> str:
         f"SELECT p.id, p.b FROM {v.p} AS p WHERE p.b > {k} AND p.id IN (SELECT c.p_id FROM {v.c} AS c "
         f"WHERE c.id = {k})",
         f"SELECT * FROM {v.p} AS p WHERE p.b IS NOT NULL AND p.id IN (SELECT c.p_id FROM {v.c} AS c WHERE c.v = {k})",
-        # repeats nothing can see: DISTINCT, a UNION branch, the body of an IN (a nested IN chain)
+        # a DISTINCT query and a UNION branch get the DISTINCT derived table; the body of an IN (a nested IN
+        # chain) does not see repeats and is joined
         f"SELECT DISTINCT p.a, p.g FROM {v.p} AS p WHERE p.id IN (SELECT c.p_id FROM {v.c} AS c)",
         f"SELECT p.g FROM {v.p} AS p WHERE p.a IN (SELECT c.v FROM {v.c} AS c) UNION SELECT p.g FROM {v.p} AS p "
         f"WHERE p.b = {k}",
@@ -84,6 +85,9 @@ def semi_join(r: Random, v: Variant) -> str:
         f"(SELECT c2.v FROM {v.c} AS c2 WHERE c2.w > {k}))",
         # correlated also by an inequality: only a plain join can be advised, under the uniqueness condition
         f"SELECT p.id, p.a FROM {v.p} AS p WHERE EXISTS (SELECT 1 FROM {v.c} AS c WHERE c.p_id = p.id AND c.v > p.a)",
+        f"SELECT p.id FROM {v.p} AS p WHERE EXISTS (SELECT 1 FROM {v.c} AS c WHERE c.p_id = p.id AND c.w <> p.b)",
+        f"SELECT {outer} FROM {v.p} AS p WHERE EXISTS (SELECT 1 FROM {v.c} AS c WHERE c.w = p.a AND c.id < p.id)"
+        f"{group}",
         f"SELECT {outer} FROM {v.p} AS p WHERE EXISTS (SELECT 1 FROM {v.c} AS c WHERE c.p_id = p.id AND c.v > {k} "
         f"LIMIT 1){group}",
     ]
@@ -107,6 +111,9 @@ def or_in_join(r: Random, v: Variant) -> str:
         f"SELECT * FROM {v.p} AS p WHERE p.b = {k} AND (p.a IS NULL OR p.a IN (SELECT c.v FROM {v.c} AS c "
         "WHERE c.p_id = p.id))",
         f"SELECT p.id FROM {v.p} AS p WHERE NOT (p.k IS NULL OR p.k IN (SELECT c.id FROM {v.c} AS c))",
+        # in the body of an IN repeated rows cannot be seen: joined without a key
+        f"SELECT c.id FROM {v.c} AS c WHERE c.p_id IN (SELECT p.id FROM {v.p} AS p WHERE p.a IS NULL OR p.a IN "
+        f"(SELECT c2.v FROM {v.c} AS c2 WHERE c2.w <> {k}))",
     ]
     return pick(r, forms)
 

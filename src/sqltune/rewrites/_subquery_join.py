@@ -298,27 +298,23 @@ def top_level_conjunct(node: exp.Expression, select: exp.Select) -> bool:
 
 
 def membership_only(select: exp.Select) -> bool:
-    """Repeating a row of ``select`` changes nothing: it is the body of an IN, EXISTS or quantified comparison
-    (only which values occur counts), a SELECT DISTINCT, or a branch of a UNION/INTERSECT/EXCEPT without ALL
-    -- and computes its rows without aggregates or windows (and, but for DISTINCT, without a LIMIT, which
-    would count the repeated rows)."""
-    if select.args.get("group") or select.args.get("having"):
+    """Repeating a row of ``select`` changes nothing: it is the body of an IN, EXISTS or quantified comparison,
+    where only which values occur counts, and computes its rows without aggregates, windows or a LIMIT (which
+    would count the repeats). A SELECT DISTINCT over a join is not such a place: it would remove the repeats
+    the join makes, the fan-out SQ009 warns of, where the semi-join never made them."""
+    if any(select.args.get(key) for key in ("group", "having", "limit", "offset", "fetch")):
         return False
     if any(aggregates_rows(p) or has_window(p) for p in select.expressions):
         return False
     distinct = select.args.get("distinct")
-    if isinstance(distinct, exp.Distinct):
-        return not distinct.args.get("on")
-    if any(select.args.get(key) for key in ("limit", "offset", "fetch")):
+    if isinstance(distinct, exp.Distinct) and distinct.args.get("on"):
         return False
     parent = select.parent
     if isinstance(parent, exp.Subquery) and not parent.alias:
         parent = parent.parent
     if isinstance(parent, exp.Exists | exp.Any | exp.All):
         return True
-    if isinstance(parent, exp.In) and parent.args.get("query") is select.parent:
-        return True
-    return isinstance(parent, exp.SetOperation) and bool(parent.args.get("distinct")) and select.parent is parent
+    return isinstance(parent, exp.In) and parent.args.get("query") is select.parent
 
 
 def join_site(

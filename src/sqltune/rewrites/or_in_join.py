@@ -8,8 +8,9 @@ it would with the IN in place, since whether AND/OR is TRUE depends only on whic
 IN's NULL (a NULL ``a.fk``, a NULL in the subquery) and FALSE both reject, and so does the IS NOT NULL.
 
 The LEFT JOIN must not repeat outer rows: APPLIED when the matched columns, with those the subquery's filter
-pins, include a unique key of the table, or when the outer SELECT is DISTINCT; otherwise the advice joins
-``(SELECT DISTINCT id FROM t ...)``, which returns the same rows. A top-level WHERE conjunct is RW002's.
+pins, include a unique key of the table, or when the query is the body of an IN or EXISTS; otherwise the
+advice joins ``(SELECT DISTINCT id FROM t ...)``, which returns the same rows. A top-level WHERE conjunct is
+RW002's.
 
 >>> from sqltune.rewrites.base import show
 >>> ddl = ("CREATE TABLE folders (id int PRIMARY KEY, parent_id int, shared boolean); "

@@ -3,8 +3,8 @@
 A semi-join returns each outer row once however many rows match; a join returns it once per match. The two
 are the same when at most one row can match -- the subquery's matched columns, with the columns its filter
 pins to one value (``team_id = 8``, a parameter, an outer column), include a unique key -- or when a repeated
-outer row cannot be seen: the outer SELECT is DISTINCT, or is itself the body of an IN or EXISTS (so a chain
-``x IN (SELECT a FROM t WHERE b IN (SELECT c FROM u ...))`` is flattened into one semi-join level). Then the
+outer row cannot be seen: the outer SELECT is itself the body of an IN or EXISTS (so a chain ``x IN (SELECT
+a FROM t WHERE b IN (SELECT c FROM u ...))`` is flattened into one semi-join level). Then the
 subquery joins the outer query, which frees the planner to start from the smaller side and use the key's
 index, and engines that run subqueries per row stop doing so. Otherwise the advice joins the derived table
 ``(SELECT DISTINCT k FROM u ...)``, which returns the same rows; a subquery correlated otherwise than by
@@ -20,8 +20,8 @@ APPLIED: SELECT o.id FROM o JOIN c ON c.id = o.c_id
 ADVISED: SELECT id FROM c JOIN (SELECT DISTINCT c_id FROM o) AS o ON o.c_id = c.id
   if: de-duplicating the subquery's rows once costs less than the IN test per outer row (the rows
       are the same; a plain JOIN without DISTINCT needs (c_id) unique in o)
->>> show(semi_join_to_join, "SELECT DISTINCT c.* FROM c WHERE id IN (SELECT c_id FROM o)", ddl)
-APPLIED: SELECT DISTINCT c.* FROM c JOIN o ON o.c_id = c.id
+>>> show(semi_join_to_join, "SELECT id FROM o WHERE c_id IN (SELECT id FROM c WHERE id IN (SELECT c_id FROM o))", ddl)
+APPLIED: SELECT id FROM o WHERE c_id IN (SELECT c.id FROM c JOIN o AS o_2 ON o_2.c_id = c.id)
 
 A filter that pins part of a composite key (``SELECT *`` keeps the outer table's columns only):
 
@@ -54,8 +54,8 @@ RATIONALE = (
     "returns the same rows and leaves the planner free to choose join order and method"
 )
 REPEATS_IGNORED = (
-    "the query does not see how often a row repeats (it is DISTINCT, or the body of IN/EXISTS), so a plain "
-    "JOIN returns the same result and leaves the planner free to choose join order and method"
+    "the subquery is the body of an IN or EXISTS, which does not see how often a row repeats, so a plain JOIN "
+    "returns the same result: the chain of semi-joins becomes one level"
 )
 DISTINCT_RATIONALE = (
     "joining the subquery's distinct values returns each outer row once, as the semi-join does, and lets the "
