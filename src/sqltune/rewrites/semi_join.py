@@ -8,9 +8,16 @@ a FROM t WHERE b IN (SELECT c FROM u ...))`` is flattened into one semi-join lev
 subquery joins the outer query, which frees the planner to start from the smaller side and use the key's
 index, and engines that run subqueries per row stop doing so. Otherwise the advice joins the derived table
 ``(SELECT DISTINCT k FROM u ...)``, which returns the same rows; a subquery correlated otherwise than by
-equalities is advised as a plain join, under the condition that the matched columns are unique.
+equalities is advised as a plain join, under the condition that the matched columns are unique. ``SELECT *``
+becomes ``SELECT t.*`` of the outer tables, so that the joined table adds no columns.
 
 >>> from sqltune.rewrites.base import show
+>>> ddl = ("CREATE TABLE members (id int PRIMARY KEY, active boolean NOT NULL); CREATE TABLE team_members "
+...        "(team_id int NOT NULL, member_id int NOT NULL, UNIQUE (team_id, member_id))")
+>>> show(semi_join_to_join, "SELECT * FROM members WHERE active AND members.id IN "
+...      "(SELECT member_id FROM team_members WHERE team_id = 8)", ddl)
+APPLIED: SELECT members.* FROM members JOIN team_members ON team_members.member_id = members.id AND
+    team_members.team_id = 8 WHERE active
 >>> ddl = "CREATE TABLE o (id int PRIMARY KEY, c_id int); CREATE TABLE c (id int PRIMARY KEY, vip boolean)"
 >>> show(semi_join_to_join, "SELECT o.id FROM o WHERE o.c_id IN (SELECT id FROM c WHERE vip)", ddl)
 APPLIED: SELECT o.id FROM o JOIN c ON c.id = o.c_id AND c.vip
@@ -22,15 +29,6 @@ ADVISED: SELECT id FROM c JOIN (SELECT DISTINCT c_id FROM o) AS o ON o.c_id = c.
       are the same; a plain JOIN without DISTINCT needs (c_id) unique in o)
 >>> show(semi_join_to_join, "SELECT id FROM o WHERE c_id IN (SELECT id FROM c WHERE id IN (SELECT c_id FROM o))", ddl)
 APPLIED: SELECT id FROM o WHERE c_id IN (SELECT c.id FROM c JOIN o AS o_2 ON o_2.c_id = c.id)
-
-A filter that pins part of a composite key (``SELECT *`` keeps the outer table's columns only):
-
->>> ddl = ("CREATE TABLE members (id int PRIMARY KEY, active boolean NOT NULL); CREATE TABLE team_members "
-...        "(team_id int NOT NULL, member_id int NOT NULL, UNIQUE (team_id, member_id))")
->>> show(semi_join_to_join, "SELECT * FROM members WHERE active AND members.id IN "
-...      "(SELECT member_id FROM team_members WHERE team_id = 8)", ddl)
-APPLIED: SELECT members.* FROM members JOIN team_members ON team_members.member_id = members.id AND
-    team_members.team_id = 8 WHERE active
 """
 
 from __future__ import annotations
