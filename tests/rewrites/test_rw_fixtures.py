@@ -14,7 +14,6 @@ from sqltune.rewrites.registry import by_id
 from sqltune.schema import Schema
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "rewrites"
-SHOP = (FIXTURES / "shop.sql").read_text(encoding="utf-8")
 
 
 def _load() -> list[tuple[str, dict[str, Any]]]:
@@ -30,10 +29,13 @@ CASES = _load()
 
 
 def _schema(case: dict[str, Any]) -> Schema | None:
+    """The case's schema: DDL text, or the name of a schema file beside the fixtures ("shop", "app")."""
     text = case.get("schema")
     if not text:
         return None
-    return Schema.from_ddl(SHOP if text == "shop" else text, dialect=case.get("dialect", "postgres"))
+    named = FIXTURES / f"{text}.sql"
+    ddl = named.read_text(encoding="utf-8") if text.isidentifier() and named.exists() else text
+    return Schema.from_ddl(ddl, dialect=case.get("dialect", "postgres"))
 
 
 @pytest.mark.parametrize(("name", "case"), CASES, ids=[name for name, _ in CASES])

@@ -39,6 +39,7 @@ from sqltune.rewrites._analysis import (
     qualify,
     set_where,
 )
+from sqltune.rewrites._subquery_join import positional
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site, shown
 from sqltune.schema import Schema
 
@@ -91,8 +92,8 @@ def _site(
         return None
     outer_scope, sub_scope = Scope(outer, schema), Scope(sub, schema)
     moved = movable_outer(value, outer_scope, sub_scope)
-    if moved is None:
-        return None
+    if moved is None or (positional(moved) and positional(sub)):
+        return None  # x would follow the subquery's own ? parameters, which bind by position
     where = outer.args.get("where")
     top_level = isinstance(where, exp.Where) and any(c is negation for c in conjuncts(where.this))
     inner = projected.copy()

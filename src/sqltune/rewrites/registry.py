@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 
 from sqltune.rewrites import (
     aggregate_comparison,
+    aggregate_semi_join,
+    anti_join,
     count_to_exists,
     cte_inline,
     distinct,
@@ -21,6 +23,7 @@ from sqltune.rewrites import (
     join_elimination,
     keyset,
     not_in,
+    or_in_join,
     or_to_union,
     order_by,
     outer_to_inner,
@@ -46,7 +49,10 @@ REWRITES: tuple[Rewrite, ...] = (
     distinct.REWRITE,
     count_to_exists.REWRITE,
     not_in.REWRITE,
+    anti_join.REWRITE,
+    aggregate_semi_join.REWRITE,
     semi_join.REWRITE,
+    or_in_join.REWRITE,
     scalar_subquery.REWRITE,
     aggregate_comparison.REWRITE,
     sargable_dates.REWRITE,

@@ -1,230 +1,91 @@
 """RW002 semi-join-to-join: ``x IN (SELECT k FROM u ...)`` / ``EXISTS (... u.k = x ...)`` become a JOIN.
 
-A semi-join returns each outer row once however many rows match; a join returns it once per match. When the
-subquery's matching columns form a unique key of its one table, at most one row can match and the two are
-the same, so the subquery can join the outer query -- which frees the planner to start from the smaller
-side, use the key's index for a nested loop, and on engines that run subqueries per row, avoids that. Without
-a unique key the change is advice only: it repeats outer rows for duplicate matches.
+A semi-join returns each outer row once however many rows match; a join returns it once per match. The two
+are the same when at most one row can match -- the subquery's matched columns, with the columns its filter
+pins to one value (``team_id = 8``, a parameter, an outer column), include a unique key -- or when a repeated
+outer row cannot be seen: the outer SELECT is itself the body of an IN or EXISTS (so a chain ``x IN (SELECT
+a FROM t WHERE b IN (SELECT c FROM u ...))`` is flattened into one semi-join level). Then the
+subquery joins the outer query, which frees the planner to start from the smaller side and use the key's
+index, and engines that run subqueries per row stop doing so. Otherwise the advice joins the derived table
+``(SELECT DISTINCT k FROM u ...)``, which returns the same rows; a subquery correlated otherwise than by
+equalities is advised as a plain join, under the condition that the matched columns are unique. ``SELECT *``
+becomes ``SELECT t.*`` of the outer tables, so that the joined table adds no columns.
 
 >>> from sqltune.rewrites.base import show
+>>> ddl = ("CREATE TABLE members (id int PRIMARY KEY, active boolean NOT NULL); CREATE TABLE team_members "
+...        "(team_id int NOT NULL, member_id int NOT NULL, UNIQUE (team_id, member_id))")
+>>> show(semi_join_to_join, "SELECT * FROM members WHERE active AND members.id IN "
+...      "(SELECT member_id FROM team_members WHERE team_id = 8)", ddl)
+APPLIED: SELECT members.* FROM members JOIN team_members ON team_members.member_id = members.id AND
+    team_members.team_id = 8 WHERE active
 >>> ddl = "CREATE TABLE o (id int PRIMARY KEY, c_id int); CREATE TABLE c (id int PRIMARY KEY, vip boolean)"
 >>> show(semi_join_to_join, "SELECT o.id FROM o WHERE o.c_id IN (SELECT id FROM c WHERE vip)", ddl)
 APPLIED: SELECT o.id FROM o JOIN c ON c.id = o.c_id AND c.vip
 >>> show(semi_join_to_join, "SELECT id FROM o WHERE EXISTS (SELECT 1 FROM c WHERE c.id = o.c_id)", ddl)
 APPLIED: SELECT o.id FROM o JOIN c ON c.id = o.c_id
 >>> show(semi_join_to_join, "SELECT id FROM c WHERE id IN (SELECT c_id FROM o)", ddl)
-ADVISED: SELECT c.id FROM c JOIN o ON o.c_id = c.id
-  if: o.c_id is unique in o (a join repeats the outer row once per matching row; IN returns it once)
+ADVISED: SELECT id FROM c JOIN (SELECT DISTINCT c_id FROM o) AS o ON o.c_id = c.id
+  if: de-duplicating the subquery's rows once costs less than the IN test per outer row (the rows
+      are the same; a plain JOIN without DISTINCT needs (c_id) unique in o)
+>>> show(semi_join_to_join, "SELECT id FROM o WHERE c_id IN (SELECT id FROM c WHERE id IN (SELECT c_id FROM o))", ddl)
+APPLIED: SELECT id FROM o WHERE c_id IN (SELECT c.id FROM c JOIN o AS o_2 ON o_2.c_id = c.id)
 """
 
 from __future__ import annotations
 
-from sqltune.core.predicates import conjuncts, strip_parens
 from sqltune.core.sqlglot import exp
-from sqltune.rewrites._analysis import (
-    FromItem,
-    Scope,
-    conjoin,
-    enclosing_select,
-    fresh_alias,
-    is_deterministic,
-    own_columns,
-    plain_subquery,
-    set_where,
+from sqltune.rewrites._subquery_join import (
+    Filter,
+    join_site,
+    joinable_from,
+    membership_only,
+    subquery_sites,
+    top_level_conjunct,
 )
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
-from sqltune.schema import Schema, fold
+from sqltune.schema import Schema
 
-__all__ = ["REWRITE", "semi_join_to_join"]
+__all__ = ["REWRITE", "joinable_outer", "semi_join_to_join"]
 
 RATIONALE = (
     "the subquery matches at most one row per outer row (its columns form a unique key), so a plain JOIN "
     "returns the same rows and leaves the planner free to choose join order and method"
 )
+REPEATS_IGNORED = (
+    "the subquery is the body of an IN or EXISTS, which does not see how often a row repeats, so a plain JOIN "
+    "returns the same result: the chain of semi-joins becomes one level"
+)
+DISTINCT_RATIONALE = (
+    "joining the subquery's distinct values returns each outer row once, as the semi-join does, and lets the "
+    "planner choose join order and method (engines that run the subquery per outer row stop doing so)"
+)
 
 
 def joinable_outer(outer: exp.Select) -> bool:
-    """The outer SELECT can take one more JOIN at the end of its FROM clause without changing its meaning."""
-    if not isinstance(outer.args.get("from_"), exp.From):
-        return False
-    for join in outer.args.get("joins") or ():
-        if not join.args.get("on") and not join.args.get("using") and str(join.kind or "").upper() != "CROSS":
-            return False  # FROM a, b JOIN u ON ... would bind u to b alone
-    return not any(isinstance(p, exp.Star) for p in outer.expressions)
+    """The outer SELECT can take one more JOIN at the end of its FROM clause without changing its meaning
+    (and has no unqualified ``*``, which would take in the joined table's columns)."""
+    return joinable_from(outer) and not any(isinstance(p, exp.Star) for p in outer.expressions)
 
 
-def _sites(tree: exp.Expression, schema: Schema) -> list[Site]:
-    sites: list[Site] = []
-    for predicate in list(tree.find_all(exp.In, exp.Exists)):
-        outer = enclosing_select(predicate)
-        where = outer.args.get("where") if outer is not None else None
-        if outer is None or not isinstance(where, exp.Where) or not joinable_outer(outer):
-            continue
-        if not any(c is predicate for c in conjuncts(where.this)):
-            continue  # only a top-level WHERE conjunct filters rows the way a join does
-        site = (
-            _in_site(outer, predicate, schema)
-            if isinstance(predicate, exp.In)
-            else _exists_site(outer, predicate, schema)
-        )
-        if site is not None:
-            sites.append(site)
-    return sites
-
-
-def _single_table(sub: exp.Select, schema: Schema) -> tuple[Scope, FromItem] | None:
-    scope = Scope(sub, schema)
-    if not scope.complete or len(scope.items) != 1:
-        return None
-    item = scope.items[0]
-    if item.table is None or item.columns is None or item.cte is not None:
-        return None
-    return scope, item
-
-
-def _in_site(outer: exp.Select, in_: exp.In, schema: Schema) -> Site | None:
-    sub = plain_subquery(in_.args.get("query"))
-    if sub is None or len(sub.expressions) != 1 or isinstance(in_.this, exp.Tuple):
-        return None
-    found = _single_table(sub, schema)
-    projected = strip_parens(sub.expressions[0].unalias())
-    if found is None or not isinstance(projected, exp.Column) or not is_deterministic(in_.this):
-        return None
-    scope, item = found
-    if scope.resolve(projected) is not item or in_.this.find(exp.Query, exp.Subquery) is not None:
-        return None
-    value = in_.this.copy()
-    outer_scope = Scope(outer, schema)
-    for column in value.find_all(exp.Column):
-        owner = outer_scope.resolve(column)
-        if owner is None:
-            return None
-        column.set("table", owner.identifier)
-    match = exp.EQ(this=projected.copy(), expression=value)
-    where = sub.args.get("where")
-    on = [match, *(c.copy() for c in conjuncts(where.this))] if isinstance(where, exp.Where) else [match]
-    conditions: tuple[str, ...] = ()
-    if item.table is not None and not item.table.is_unique([projected.name]):
-        conditions = (
-            f"{item.alias}.{projected.name} is unique in {item.table.name} (a join repeats the outer row once per "
-            "matching row; IN returns it once)",
-        )
-    return _join_site(outer, in_, sub, item, on, conditions, schema)
-
-
-def _exists_site(outer: exp.Select, exists: exp.Exists, schema: Schema) -> Site | None:
-    sub = plain_subquery(exists.this if isinstance(exists.this, exp.Subquery) else exp.Subquery(this=exists.this))
-    if sub is None:
-        return None
-    found = _single_table(sub, schema)
-    where = sub.args.get("where")
-    if found is None or not isinstance(where, exp.Where):
-        return None
-    scope, item = found
-    bound: set[str] = set()
-    for conjunct in conjuncts(where.this):
-        if not isinstance(conjunct, exp.EQ):
-            continue
-        for local, other in ((conjunct.this, conjunct.expression), (conjunct.expression, conjunct.this)):
-            local, other = strip_parens(local), strip_parens(other)
-            columns = own_columns(other) if not isinstance(other, exp.Column) else [other]
-            if (
-                isinstance(local, exp.Column)
-                and scope.is_local(local)
-                and columns
-                and all(scope.is_local(column) is False for column in columns)
-            ):
-                bound.add(fold(local.name))
-    if not bound:
-        return None  # not correlated by equality: a join would be a cross join
-    conditions: tuple[str, ...] = ()
-    if item.table is not None and not item.table.is_unique(bound):
-        names = ", ".join(sorted(bound))
-        conditions = (
-            f"({names}) is unique in {item.table.name} (a join repeats the outer row once per matching row; "
-            "EXISTS returns it once)",
-        )
-    on = [c.copy() for c in conjuncts(where.this)]
-    return _join_site(outer, exists, sub, item, on, conditions, schema)
-
-
-def _join_site(
-    outer: exp.Select,
-    predicate: exp.Expression,
-    sub: exp.Select,
-    item: FromItem,
-    on: list[exp.Expression],
-    conditions: tuple[str, ...],
-    schema: Schema,
-) -> Site | None:
-    if any(c.find(exp.Query, exp.Subquery) is not None or not is_deterministic(c) for c in on):
-        return None
-    outer_scope = Scope(outer, schema)
-    if not outer_scope.complete:
-        return None
-    assert item.columns is not None
-    new_alias = fresh_alias(outer, item.alias, exclude=sub)
-    # Outer columns that share a name with the joined table would become ambiguous: qualify them first.
-    to_qualify: list[tuple[exp.Column, FromItem]] = []
-    output_aliases = {fold(p.alias) for p in outer.expressions if isinstance(p, exp.Alias)}
-    for column in outer.find_all(exp.Column):
-        if column.table or fold(column.name) not in item.columns or _within(column, sub):
-            continue
-        if _nested(column, outer) or fold(column.name) in output_aliases:
-            return None
-        owner = outer_scope.resolve(column)
-        if owner is None:
-            return None
-        to_qualify.append((column, owner))
-    for conjunct in on:
-        for column in conjunct.find_all(exp.Column):
-            if not column.table and fold(column.name) not in item.columns and outer_scope.resolve(column) is None:
-                return None  # an outer reference the join could not resolve the same way
-
-    def apply() -> None:
-        for column, owner in to_qualify:
-            column.set("table", owner.identifier)
-        renamed = [_rename(c, item, new_alias) for c in on]
-        table = item.node.copy()
-        table.set("alias", exp.TableAlias(this=exp.to_identifier(new_alias)) if new_alias != fold(table.name) else None)
-        where = outer.args["where"]
-        kept = [c for c in conjuncts(where.this) if c is not predicate]
-        set_where(outer, conjoin(kept))
-        outer.append("joins", exp.Join(this=table, on=conjoin(renamed)))
-
-    return Site(apply, RATIONALE, conditions)
-
-
-def _within(node: exp.Expression, ancestor: exp.Expression) -> bool:
-    parent: exp.Expression | None = node
-    while parent is not None:
-        if parent is ancestor:
-            return True
-        parent = parent.parent
-    return False
-
-
-def _nested(column: exp.Column, outer: exp.Select) -> bool:
-    parent = column.parent
-    while parent is not None and parent is not outer:
-        if isinstance(parent, exp.Query | exp.Subquery):
-            return True
-        parent = parent.parent
-    return False
-
-
-def _rename(conjunct: exp.Expression, item: FromItem, alias: str) -> exp.Expression:
-    assert item.columns is not None
-    for column in conjunct.find_all(exp.Column):
-        mine = fold(column.table) == item.alias if column.table else fold(column.name) in item.columns
-        if mine:
-            column.set("table", exp.to_identifier(alias))
-    return conjunct
+def _site(found: Filter, dialect: str | None) -> Site | None:
+    """A plain join where no outer row can be repeated, else the DISTINCT derived table, else (correlated
+    otherwise than by equalities) a plain join under the uniqueness condition."""
+    if membership_only(found.outer):
+        return join_site(found, REPEATS_IGNORED)
+    if found.unique(dialect):
+        return join_site(found, RATIONALE)
+    if found.distinct_form(dialect):
+        return join_site(found, DISTINCT_RATIONALE, (found.distinct_condition(),), distinct=True)
+    return join_site(found, RATIONALE, found.unique_conditions(dialect))
 
 
 def semi_join_to_join(expression: exp.Expression, schema: Schema, dialect: str | None) -> RewriteOutcome | None:
     """Turn one IN / EXISTS subquery over a unique key into a JOIN (advice when the key is not unique)."""
-    return best_site(REWRITE.id, expression, lambda tree: _sites(tree, schema))
+    return best_site(
+        REWRITE.id,
+        expression,
+        lambda tree: subquery_sites(tree, schema, top_level_conjunct, lambda found: _site(found, dialect)),
+    )
 
 
 REWRITE = Rewrite("RW002", "semi-join-to-join", "IN / EXISTS over a unique key becomes a JOIN", semi_join_to_join)
