@@ -116,3 +116,17 @@ def test_a_rewrite_function_reports_sql_diff_status_and_rationale() -> None:
     assert "-      COUNT(*)\n+      1\n" in outcome.diff(tree, "postgres")
     assert "EXISTS stops at the first matching row" in outcome.rationale
     assert count_to_exists(parse_one("SELECT 1"), Schema(), "postgres") is None
+
+
+def test_positional_parameters_keep_their_order_or_the_rewrite_is_refused() -> None:
+    """``?`` binds by place: Django's ``EXISTS(SELECT ? AS a ...)`` would lose its first parameter in a join
+    (RW023), and a UNION ALL split (RW004) would repeat them; numbered ``$1`` parameters move freely."""
+    ddl = "CREATE TABLE t (id int PRIMARY KEY, a int, b int); CREATE TABLE u (k int NOT NULL, b int);"
+    dropped = "SELECT t.id FROM t WHERE NOT (EXISTS(SELECT ? AS x FROM u WHERE u.b = ? AND u.k = t.id LIMIT 1))"
+    assert rewrite(ddl + dropped, dialect="mysql").changes == []
+    kept = "SELECT t.id FROM t WHERE NOT EXISTS (SELECT 1 FROM u WHERE u.b = ? AND u.k = t.id)"
+    assert [c.rewrite for c in rewrite(ddl + kept, dialect="mysql").changes] == ["RW023"]
+    repeated = "SELECT t.id FROM t WHERE t.a = ? OR t.b = ?"
+    assert [c.rewrite for c in rewrite(ddl + repeated, dialect="mysql").changes] == []
+    numbered = "SELECT t.id FROM t WHERE t.a = $1 OR t.b = $2"
+    assert [c.rewrite for c in rewrite(ddl + numbered, dialect="postgres").changes] == ["RW004"]

@@ -437,10 +437,23 @@ def _on_conditions(found: Filter, distinct: bool) -> list[exp.Expression] | None
     """The join's ON conjuncts (copies, in the subquery's names): every match and conjunct of the subquery,
     or for the derived table only the correlated matches (the rest stays inside it)."""
     if distinct:
-        return [exp.EQ(this=m.column.copy(), expression=m.value.copy()) for m in found.matches if m.correlated]
+        return [exp.EQ(this=m.column.copy(), expression=_outer(m.value)) for m in found.matches if m.correlated]
     first = found.matches[0] if found.matches and found.matches[0].conjunct is None else None
-    on = [exp.EQ(this=first.column.copy(), expression=first.value.copy())] if first is not None else []
+    on = [exp.EQ(this=first.column.copy(), expression=_outer(first.value))] if first is not None else []
     return on + [conjunct.copy() for conjunct in found.where]
+
+
+_OUTER = "sqltune_outer"  # meta key of a copied outer column that _rename must leave as it is
+
+
+def _outer(value: exp.Expression) -> exp.Expression:
+    """A copy of an outer-query value whose columns keep their qualifier when the join is renamed: in
+    ``folders.parent_id IN (SELECT folders.id FROM folders ...)`` both name ``folders``, but only the
+    subquery's is the joined table."""
+    copy = value.copy()
+    for column in copy.find_all(exp.Column):
+        column.meta[_OUTER] = True
+    return copy
 
 
 def _projected(found: Filter) -> list[exp.Column]:
@@ -503,6 +516,8 @@ def _rename(conjunct: exp.Expression, item: FromItem, alias: exp.Identifier) -> 
     """The subquery's columns of ``conjunct`` qualified with the joined relation's alias."""
     assert item.columns is not None
     for column in conjunct.find_all(exp.Column):
+        if column.meta.get(_OUTER):
+            continue
         mine = fold(column.table) == item.alias if column.table else fold(column.name) in item.columns
         if mine:
             column.set("table", alias.copy())

@@ -22,6 +22,7 @@ from sqltune.core.parsing import Statement, parse_source
 from sqltune.core.source import Source, Span
 from sqltune.core.sqlglot import ParseError, TokenError, exp, get_dialect, parse_one
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Status, unified_diff
+from sqltune.rewrites.parameters import keeps_order, mark
 from sqltune.rewrites.registry import registered, select_rewrites
 from sqltune.rewrites.splice import same, splice
 from sqltune.schema import Schema, apply_ddl
@@ -253,6 +254,7 @@ def _rewrite_statement(
     probe = Statement(statement.source, statement.span, statement.index, original)
     _leading_comments(probe)
     multiline = "\n" in statement.text.strip()
+    positional = mark(original, dialect)  # ``?`` parameters: a rewrite must keep their order
     tree: exp.Expression = original
     changes: list[Change] = []
     advice: list[Change] = []  # of the last pass only: earlier passes saw trees later rewrites changed
@@ -266,7 +268,7 @@ def _rewrite_statement(
                 continue  # failed once on this statement
             for _ in range(MAX_SITES_PER_REWRITE):
                 outcome = _attempt(entry, tree, schema, dialect, statement, failures)
-                if outcome is None:
+                if outcome is None or (positional and not keeps_order(outcome.expression, dialect, positional)):
                     break
                 take = outcome.applied or (unsafe and not outcome.template)
                 if not take:

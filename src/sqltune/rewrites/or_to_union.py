@@ -62,6 +62,21 @@ def _splittable(select: exp.Select) -> bool:
     return parent is None or (isinstance(parent, exp.Subquery | exp.CTE | exp.Paren) and select.arg_key == "this")
 
 
+def _reads_null_extended(branches: list[exp.Expression], select: exp.Select) -> bool:
+    """Some branch reads a relation an outer join may fill with NULLs: a filter over a join's result, which
+    no index of that relation can serve (and splitting would read the join twice)."""
+    outer: set[str] = set()
+    for join in select.args.get("joins") or ():
+        side = (join.side or "").upper()
+        if side in ("LEFT", "FULL"):
+            outer.add(fold(join.this.alias_or_name))
+        if side in ("RIGHT", "FULL"):
+            return True  # the FROM side and earlier joins are null-extended: too much to follow
+    return bool(outer) and any(
+        fold(column.table) in outer for branch in branches for column in branch.find_all(exp.Column) if column.table
+    )
+
+
 def _sites(tree: exp.Expression, dialect: str | None) -> list[Site]:
     sites: list[Site] = []
     if (dialect or "").lower() in _NO_BOOLEANS:
@@ -78,6 +93,8 @@ def _sites(tree: exp.Expression, dialect: str | None) -> list[Site]:
             column_sets = {_columns(branch) for branch in branches}
             if len(column_sets) < 2 or frozenset() in column_sets:
                 continue  # all on the same column: an index handles `a = 1 OR a = 2` (an IN list) already
+            if _reads_null_extended(branches, select):
+                continue  # `fk IS NULL OR j.id IS NOT NULL` over a LEFT JOIN (RW022's): no index serves a branch
             rest = parts[:index] + parts[index + 1 :]
             sites.append(Site(_split(select, rest, branches, dialect), RATIONALE))
             break
