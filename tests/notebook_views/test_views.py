@@ -282,3 +282,52 @@ def test_the_layout_keeps_boxes_apart_and_survives_cycles() -> None:
         for b in rects[i + 1 :]:
             assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
     assert placed["a"][0] < placed["d"][0] < placed["e"][0]
+
+
+def test_overlapping_and_line_crossing_marks_keep_every_anchor() -> None:
+    text = "SELECT a,\n  b\nFROM t"
+    marks = [
+        Mark(0, 14, "info", "whole select", "m0"),
+        Mark(7, 12, "error", "a and b", "m1"),
+        Mark(9, 10, "warning", "at the line break", "m2"),
+    ]
+    dom = parse(highlight_sql(text, marks))
+    anchors = [e.attrs["id"] for e in dom.find_all("span", "anchor")]
+    assert anchors == ["<sqid>-m0", "<sqid>-m1", "<sqid>-m2"]
+    marked = "".join(m.all_text() for m in dom.find_all("mark"))
+    assert marked == "SELECT a,  b"  # the text the marks cover, line breaks aside
+    worst = {m.all_text(): m.attrs["class"] for m in dom.find_all("mark")}
+    assert worst["a,"] == "sev-error" and worst["SELECT"] == "sev-info"
+    assert [e.attrs["class"] for e in dom.find_all("span", "line")] == ["line hl", "line hl", "line"]
+
+
+def test_every_displayable_class_has_a_view_registered_under_its_current_name() -> None:
+    import importlib
+
+    from sqltune.reporters.html import VIEWS
+
+    for name in VIEWS:  # each name still names a class (a class moved or renamed fails here)
+        module, _, qualname = name.rpartition(".")
+        assert issubclass(getattr(importlib.import_module(module), qualname), Displayable), name
+    found, stack = set(), list(Displayable.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if cls.__module__.startswith("sqltune."):
+            found.add(f"{cls.__module__}.{cls.__qualname__}")
+    assert found <= set(VIEWS), found - set(VIEWS)
+
+
+def test_the_views_are_imported_on_the_first_display_only() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sqltune\n"
+        "report = sqltune.lint('SELECT * FROM t')\n"
+        "before = 'sqltune.reporters.html' in sys.modules\n"
+        "html = report._repr_html_()\n"
+        "print(before, 'sqltune.reporters.html' in sys.modules, 'SQ001' in html)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert result.stdout.split() == ["False", "True", "True"]

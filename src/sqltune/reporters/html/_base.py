@@ -201,6 +201,7 @@ def highlight_sql(text: str, marks: Sequence[Mark] = (), context: int | None = N
     line_marked = False
     token_index = 0
     skipped = 0
+    active: list[Mark] = []  # the marks covering the current piece
 
     def close_line() -> None:
         nonlocal line_parts, line_marked, skipped
@@ -219,18 +220,21 @@ def highlight_sql(text: str, marks: Sequence[Mark] = (), context: int | None = N
         if start == end:
             continue
         piece = text[start:end]
+        for mark in starting.get(start, ()):
+            active.append(mark)
+            if mark.anchor:
+                line_parts.append(f'<span class="anchor" id="{ID}-{esc(mark.anchor)}"></span>')
+        if active:  # marks are boundaries: one that ends here has ended for every later piece too
+            active = [mark for mark in active if mark.end > start]
         if piece == "\n":
+            line_marked = line_marked or bool(active)
             close_line()
             line += 1
             continue
         while token_index < len(tokens) and tokens[token_index][1] <= start:
             token_index += 1
         token = tokens[token_index][2] if token_index < len(tokens) and tokens[token_index][0] <= start else ""
-        for mark in starting.get(start, ()):
-            if mark.anchor:
-                line_parts.append(f'<span class="anchor" id="{ID}-{esc(mark.anchor)}"></span>')
         cell = esc(piece) if not token else f'<span class="{token}">{esc(piece)}</span>'
-        active = [mark for mark in marks if mark.start <= start < mark.end]
         if active:
             line_marked = True
             worst = max(active, key=lambda mark: _SEVERITY_RANK.get(mark.severity, 0)).severity
