@@ -44,6 +44,7 @@ __all__ = [
     "esc",
     "figure",
     "highlight_sql",
+    "inline_sql",
     "percent",
     "plural",
     "table",
@@ -252,6 +253,21 @@ def highlight_sql(text: str, marks: Sequence[Mark] = (), context: int | None = N
     return "".join(out)
 
 
+def inline_sql(text: str) -> str:
+    """A short statement as one ``<code>`` (wrapping in its cell), keywords, strings and comments coloured.
+
+    >>> inline_sql("DROP INDEX i_<x>")
+    '<code class="sql"><span class="kw">DROP</span> <span class="kw">INDEX</span> i_&lt;x&gt;</code>'
+    """
+    parts, position = [], 0
+    for start, end, kind in _tokens(text):
+        parts.append(esc(text[position:start]))
+        parts.append(f'<span class="{kind}">{esc(text[start:end])}</span>')
+        position = end
+    parts.append(esc(text[position:]))
+    return f'<code class="sql">{"".join(parts)}</code>'
+
+
 def _clamp(mark: Mark, size: int) -> Mark:
     start = max(0, min(mark.start, size))
     end = max(start, min(mark.end, size))
@@ -302,7 +318,7 @@ STYLE = """
 .sqltune-view table.grid th,.sqltune-view table.grid td{border:1px solid rgba(127,127,127,.3);padding:3px 7px;
  text-align:left;vertical-align:top}
 .sqltune-view table.grid th{background:rgba(127,127,127,.12);font-weight:600}
-.sqltune-view table.grid td.num,.sqltune-view table.grid th.num{text-align:right;font-variant-numeric:tabular-nums}
+.sqltune-view .fig{white-space:nowrap;font-variant-numeric:tabular-nums}
 .sqltune-view a{color:var(--jp-content-link-color,var(--vscode-textLink-foreground,#0969da));text-decoration:none}
 .sqltune-view a:hover{text-decoration:underline}
 .sqltune-view .badge{display:inline-block;padding:0 6px;margin:0 2px;border-radius:8px;font-size:11px;
@@ -321,6 +337,7 @@ STYLE = """
 .sqltune-view pre.sql{margin:.3em 0 .8em;padding:6px 0;background:rgba(127,127,127,.07);border-radius:4px;
  overflow-x:auto;white-space:pre}
 .sqltune-view pre.sql .line{padding-right:8px}
+.sqltune-view code.sql{white-space:pre-wrap;word-break:break-word}
 .sqltune-view pre.sql .line::before{content:attr(data-n);display:inline-block;width:3.5em;padding-right:.8em;
  text-align:right;opacity:.45;user-select:none}
 .sqltune-view pre.sql .line.hl{background:rgba(227,160,8,.08)}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sqltune.core.units import format_duration
-from sqltune.reporters.html._base import badge, bar, esc, figure, highlight_sql, percent, plural, table, view
+from sqltune.reporters.html._base import badge, bar, esc, figure, inline_sql, percent, plural, table, view
 
 if TYPE_CHECKING:
     from sqltune.indexes.plan import IndexPlan
@@ -48,33 +48,33 @@ def render_index_plan(plan: IndexPlan) -> str:
         rows = [
             [
                 f"<code>{esc(index.name)}</code>",
-                highlight_sql(index.statement + ";"),
-                f'<span class="num">{esc(_size(index.size_bytes))}</span>',
+                f'<span class="fig">{esc(_size(index.size_bytes))}</span>',
                 _names(index.queries),
+                inline_sql(index.statement + ";"),
             ]
             for index in plan.create
         ]
-        parts.append("<h4>Create</h4>" + table(["index", "statement", "size", "used by"], rows, "create"))
+        parts.append("<h4>Create</h4>" + table(["index", "size", "used by", "statement"], rows, "create"))
     else:
         parts.append("<p>No new index pays for itself on this workload.</p>")
     if plan.drop:
         rows = [
             [
                 badge(str(getattr(advice, "kind", "")), "warning"),
-                highlight_sql(str(getattr(advice, "statement", "")) + ";"),
+                inline_sql(str(getattr(advice, "statement", "")) + ";"),
+                f'<span class="fig">{esc(_size(getattr(advice, "size_bytes", None)))}</span>',
                 esc(getattr(advice, "evidence", "")),
-                esc(_size(getattr(advice, "size_bytes", None))),
             ]
             for advice in plan.drop
         ]
-        parts.append("<h4>Hygiene</h4>" + table(["kind", "statement", "evidence", "size"], rows, "hygiene"))
+        parts.append("<h4>Hygiene</h4>" + table(["kind", "statement", "size", "evidence"], rows, "hygiene"))
     changed = sorted((q for q in plan.queries if q.cost_after < q.cost_before * 0.999), key=lambda q: q.ratio)
     if changed:
         rows = [
             [
                 f"<code>{esc(q.query_id)}</code>",
-                f'<span class="num">{esc(figure(q.cost_before))}</span>',
-                f'<span class="num">{esc(figure(q.cost_after))}</span>',
+                f'<span class="fig">{esc(figure(q.cost_before))}</span>',
+                f'<span class="fig">{esc(figure(q.cost_after))}</span>',
                 f"{bar(1 - q.ratio, 'ok')}{esc(percent(1 - q.ratio))} saved",
                 _names(q.uses),
             ]

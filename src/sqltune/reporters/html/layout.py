@@ -45,9 +45,9 @@ def _card(rec: Recommendation) -> str:
         rows = [
             [
                 f"<code>{esc(e.location or e.fingerprint)}</code>",
-                f'<span class="num">{esc(figure(e.before))} → {esc(figure(e.after))}</span> of {e.partitions:,}',
+                f'<span class="fig">{esc(figure(e.before))} → {esc(figure(e.after))}</span> of {e.partitions:,}',
                 f"{bar(e.saving, 'ok')}{esc(percent(e.saving))}",
-                f'<span class="num">{esc(figure(e.weight))}</span>',
+                f'<span class="fig">{esc(figure(e.weight))}</span>',
             ]
             for e in sorted(rec.evidence, key=lambda e: -e.saving)
         ]

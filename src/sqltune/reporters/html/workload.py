@@ -26,6 +26,10 @@ def _one_line(text: str) -> str:
     return flat if len(flat) <= ONE_LINE else flat[: ONE_LINE - 1] + "…"
 
 
+def _fig(text: str) -> str:
+    return f'<span class="fig">{esc(text)}</span>'
+
+
 def render_workload(workload: Workload) -> str:
     total_ms = workload.total_ms
     timed = bool(total_ms)
@@ -50,12 +54,12 @@ def render_workload(workload: Workload) -> str:
         )
         rows.append(
             [
-                f'<span class="num">{rank}</span>',
-                f"{bar(share, 'hot' if rank == 1 else '')}{esc(percent(share))}",
-                esc(format_duration(template.total_ms if template.timed_calls else None)),
-                f'<span class="num">{template.calls:,}</span>',
-                esc(format_duration(template.mean_ms)),
-                esc(format_duration(template.max_ms)),
+                f'<span class="fig">{rank}</span>',
+                f"<span class='fig'>{bar(share, 'hot' if rank == 1 else '')}{esc(percent(share))}</span>",
+                _fig(format_duration(template.total_ms if template.timed_calls else None)),
+                _fig(f"{template.calls:,}"),
+                _fig(format_duration(template.mean_ms)),
+                _fig(format_duration(template.max_ms)),
                 text + f'<span class="muted">{esc(template.location or "")}</span>',
             ]
         )
@@ -89,8 +93,8 @@ def render_usage(usage: UsageStats) -> str:
     tables = [
         [
             f"<code>{esc(name)}</code>",
-            f'<span class="num">{item.reads.calls:,}</span>',
-            esc(format_duration(item.reads.time_ms or None)),
+            _fig(f"{item.reads.calls:,}"),
+            _fig(format_duration(item.reads.time_ms or None)),
             esc(", ".join(f"{kind} {weight.calls:,}" for kind, weight in sorted(item.writes.items())) or "-"),
         ]
         for name, item in sorted(usage.tables.items(), key=lambda entry: -entry[1].reads.time_ms - entry[1].reads.calls)
