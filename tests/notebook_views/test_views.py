@@ -3,6 +3,7 @@ and the display protocol (``_repr_mimebundle_``) the notebook front ends call.""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from typing import Any
@@ -190,8 +191,25 @@ def test_rewrite_view_shows_a_verification_when_the_change_carries_one(views: di
         assert 'class="badge ok">verified<' in html and "duckdb" in html and ">42<" in html
         object.__setattr__(change, "verification", {"status": "different", "detail": "row 3 differs"})
         assert 'class="badge error">different<' in change._repr_html_()
+        object.__setattr__(change, "verification", _Evidence("kept", "8.5× faster, same 42 rows"))
+        html = change._repr_html_()
+        assert 'class="badge ok">kept<' in html and "<p>kept: 8.5× faster, same 42 rows</p>" in html
     finally:
         object.__delattr__(change, "verification")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Evidence:
+    """Evidence shaped as ``fix --verify`` hands it over: a verdict, a reason, ``describe()`` and ``to_dict()``."""
+
+    verdict: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"{self.verdict}: {self.reason}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"verdict": self.verdict, "reason": self.reason, "before": None}
 
 
 def test_side_by_side_folds_long_unchanged_runs() -> None:

@@ -7,8 +7,11 @@ The diff pairs lines with :mod:`difflib` and marks, within a changed line, the w
 rewritten statement is often one line). Changed lines carry ``-``/``+`` signs as well as colours.
 
 Verification: a change may carry a ``verification`` attribute (``sqltune fix --verify`` adds evidence that
-the rewritten query returns the same rows). Any object is shown: its ``to_dict()`` (or dataclass fields) as
-a list, its ``status``/``verdict``/``passed``-like entry as a badge; ``None`` shows "not verified".
+the rewritten query returns the same rows, and how much faster it ran). Any object is shown: its verdict
+(a ``verdict``/``status``/``passed``-like entry) as a badge coloured by its meaning (``kept``: green;
+``results differ``, ``slower``, ``condition fails``: red; ``not faster``, ``holds on today's data``: amber),
+its ``describe()`` line, and its ``to_dict()`` (or dataclass fields) folded as the evidence; ``None`` shows
+"not verified". A report's ``verified`` statements (one line each) follow the changes.
 """
 
 from __future__ import annotations
@@ -43,6 +46,10 @@ def render_rewrite_report(report: RewriteReport) -> str:
     parts.extend(f"<p>{badge('problem', 'error')} {esc(problem)}</p>" for problem in report.problems)
     parts.extend(f"<p>{badge('note', 'info')} {esc(note)}</p>" for note in report.notes)
     parts.extend(_card(change) for change in report.changes)
+    verified = list(getattr(report, "verified", None) or ())  # per statement, from sqltune fix --verify
+    if verified:
+        items = "".join(f"<li>{esc(_described(item))}</li>" for item in verified)
+        parts.append(f"<h4>Verified statements</h4><ul>{items}</ul>")
     if report.changed:
         parts.append(
             "<details><summary><b>The whole file</b>, before and after</summary>"
@@ -81,8 +88,10 @@ def _card(change: Change) -> str:
 # -- verification ---------------------------------------------------------------------------------------------
 _VERDICT_KEYS = ("status", "verdict", "outcome", "result")
 _PASSED_KEYS = ("passed", "ok", "equivalent", "verified", "same")
-_GOOD = {"passed", "pass", "ok", "equivalent", "verified", "same", "identical", "true"}
-_BAD = {"failed", "fail", "different", "mismatch", "error", "false", "regressed"}
+_GOOD = {"passed", "pass", "ok", "equivalent", "verified", "same", "identical", "true", "kept"}
+_BAD = {"failed", "fail", "different", "mismatch", "error", "false", "regressed", "slower"}
+_BAD |= {"results differ", "condition fails"}  # the verified mode's verdicts (besides kept, slower, failed)
+_DOUBTFUL = {"not faster", "holds on today's data", "unverifiable"}
 
 
 def _verification(change: Change) -> str:
@@ -93,8 +102,18 @@ def _verification(change: Change) -> str:
         return f'<div class="verify">{badge("not verified", "", "run sqltune fix --verify")}</div>'
     data = _as_dict(verification)
     verdict = _verdict(data)
-    rows = "".join(f"<dt>{esc(key)}</dt><dd>{_value(value)}</dd>" for key, value in data.items())
-    return f'<div class="verify"><b>Verification</b> {verdict}<dl class="kv">{rows}</dl></div>'
+    describe = getattr(verification, "describe", None)
+    line = f"<p>{esc(describe())}</p>" if callable(describe) else ""
+    rows = "".join(
+        f"<dt>{esc(key)}</dt><dd>{_value(value)}</dd>" for key, value in data.items() if value not in (None, [], {})
+    )
+    evidence = f'<details><summary>evidence</summary><dl class="kv">{rows}</dl></details>' if rows else ""
+    return f'<div class="verify"><b>Verification</b> {verdict}{line}{evidence}</div>'
+
+
+def _described(item: Any) -> str:
+    describe = getattr(item, "describe", None)
+    return str(describe()) if callable(describe) else str(item)
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
@@ -119,7 +138,15 @@ def _verdict(data: dict[str, Any]) -> str:
         if isinstance(value, str | bool) or hasattr(value, "value"):
             text = str(getattr(value, "value", value))
             lowered = text.lower()
-            kind = "ok" if lowered in _GOOD else "error" if lowered in _BAD else "info"
+            kind = (
+                "ok"
+                if lowered in _GOOD
+                else "error"
+                if lowered in _BAD
+                else "warning"
+                if lowered in _DOUBTFUL
+                else "info"
+            )
             return badge(text, kind)
     return ""
 
