@@ -2,14 +2,15 @@
 # Install the Debian packages the test suite needs: HypoPG for the server binaries in
 # /usr/lib/postgresql/${PG_VERSION}; MariaDB's server binaries (the suite starts a private server,
 # sqltune.testing.mariadb); pgBadger and percona-toolkit (pt-query-digest, pt-fingerprint and perl's DBD::mysql),
-# the baselines the workload readers are checked against; Java for Spark's local mode. Packages only: the suite
+# the baselines the workload readers are checked against; Java for Spark's local mode; Chromium, the headless
+# browser in which the notebook views' tests open every view (tests/notebook_views). Packages only: the suite
 # starts the servers it needs (sqltune.testing) and this script never configures, starts or restarts one.
 #
 # Overridable: PG_VERSION (15).
 set -euo pipefail
 
 PG_VERSION="${PG_VERSION:-15}"
-PACKAGES=("postgresql-${PG_VERSION}-hypopg" mariadb-server pgbadger percona-toolkit openjdk-17-jre-headless)
+PACKAGES=("postgresql-${PG_VERSION}-hypopg" mariadb-server pgbadger percona-toolkit openjdk-17-jre-headless chromium)
 
 say() { printf 'setup-packages: %s\n' "$*"; }
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqltune.core.display import Displayable
 from sqltune.core.source import Problem, ProblemKind, Source, Span
 
 __all__ = ["Finding", "Fix", "Report", "Severity"]
@@ -52,7 +53,7 @@ class Fix:
 
 
 @dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(Displayable):
     code: str  # stable rule code, e.g. "SQ012"
     name: str  # kebab-case rule name
     severity: Severity
@@ -83,7 +84,7 @@ class Finding:
 
 
 @dataclass(slots=True)
-class Report:
+class Report(Displayable):
     """Findings of one run, the sources they point into, and the problems: inputs that could not be read and
     checks of ours that failed (:class:`~sqltune.core.source.Problem`, each with its ``kind``)."""
 

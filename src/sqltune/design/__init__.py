@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqltune.core.display import Displayable
 from sqltune.design.designer import design_star
 from sqltune.design.model import Bridge, Choice, Dimension, DimensionRole, Fact, Measure, StarColumn, StarDesign
 from sqltune.design.ports import DesignConnection
@@ -69,7 +70,7 @@ __all__ = [
 
 
 @dataclass(slots=True)
-class DesignResult:
+class DesignResult(Displayable):
     """The design and how much of the workload it answers."""
 
     design: StarDesign

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqltune.core.display import Displayable
+
 __all__ = [
     "Bridge",
     "Choice",
@@ -198,7 +200,7 @@ class Bridge:
 
 
 @dataclass(slots=True)
-class StarDesign:
+class StarDesign(Displayable):
     facts: list[Fact] = field(default_factory=list)
     dimensions: list[Dimension] = field(default_factory=list)
     bridges: list[Bridge] = field(default_factory=list)

@@ -37,6 +37,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from sqltune.core.display import Displayable
 from sqltune.core.sqlglot import exp
 from sqltune.graph.builder import GraphBuilder
 from sqltune.graph.model import ColumnRef, ColumnRole, ColumnUse, Join, Relation, ScopeInfo
@@ -49,7 +50,7 @@ if TYPE_CHECKING:  # networkx is imported on first use of the networkx view: it 
 __all__ = ["ColumnRef", "ColumnRole", "ColumnUse", "Join", "QueryGraph", "Relation", "ScopeInfo"]
 
 
-class QueryGraph:
+class QueryGraph(Displayable):
     """See the module documentation. Build with :meth:`build`."""
 
     def __init__(self, statement: exp.Expression, schema: Schema | None = None) -> None:

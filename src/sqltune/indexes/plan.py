@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqltune.core.display import Displayable
 from sqltune.core.units import format_duration
 from sqltune.indexes.model import IndexSpec, WorkloadQuery
 from sqltune.indexes.runtime import RuntimeCheck
@@ -72,7 +73,7 @@ class QueryImpact:
 
 
 @dataclass(slots=True)
-class IndexPlan:
+class IndexPlan(Displayable):
     create: list[PlannedIndex]
     queries: list[QueryImpact]
     cost_before: float

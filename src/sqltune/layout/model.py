@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from sqltune.core.display import Displayable
+
 __all__ = ["Evidence", "Gate", "LayoutConfig", "LayoutPlan", "Measured", "Recommendation", "bytes_text"]
 
 GB = 1024**3
@@ -87,7 +89,7 @@ class Measured:
 
 
 @dataclass(slots=True)
-class Recommendation:
+class Recommendation(Displayable):
     table: str
     engine: str  # "postgres", "snowflake", "bigquery"
     kind: str  # "brin", "partition", "cluster", "cluster_by", "search_optimization", "none"
@@ -116,7 +118,7 @@ class Recommendation:
 
 
 @dataclass(slots=True)
-class LayoutPlan:
+class LayoutPlan(Displayable):
     recommendations: list[Recommendation] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from sqltune.core.display import Displayable
 from sqltune.plans.derive import derive
 from sqltune.plans.nodes import Buffers, JitTiming, PlanNode
 
@@ -33,7 +34,7 @@ if TYPE_CHECKING:  # networkx loads on the first plan built, not when the rules 
 __all__ = ["PlanGraph"]
 
 
-class PlanGraph:
+class PlanGraph(Displayable):
     """A plan as a :class:`networkx.DiGraph` of node ids (parent -> child), ids in pre-order from the root 0.
 
     ``nodes[i]`` is the :class:`PlanNode` with id ``i``; ``graph.nodes[i]["node"]`` is the same object.

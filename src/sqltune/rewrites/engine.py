@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from sqltune.core.display import Displayable
 from sqltune.core.parsing import Statement, parse_source
 from sqltune.core.source import Source, Span
 from sqltune.core.sqlglot import ParseError, TokenError, exp, get_dialect, parse_one
@@ -35,7 +36,7 @@ MAX_PASSES = 4
 
 
 @dataclass(frozen=True)
-class Change:
+class Change(Displayable):
     """One rewrite at one site of one statement, with the statement before and after it.
 
     The SQL texts are printed on first use: a caller that only wants the new file text never pays for them.
@@ -91,7 +92,7 @@ class Change:
 
 
 @dataclass(slots=True)
-class RewriteReport:
+class RewriteReport(Displayable):
     """The rewrites of one source: the new text, every change (applied or advised) and unreadable statements."""
 
     path: str

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, fields
 from typing import Any
 
+from sqltune.core.display import Displayable
 from sqltune.core.parsing import parse_source
 from sqltune.core.source import Source, read_json
 from sqltune.schema.ddl import SchemaError, apply_ddl
@@ -37,7 +38,7 @@ __all__ = ["Schema", "schema_from_ddl"]
 SCHEMA_FORMAT_VERSION = 1
 
 
-class Schema:
+class Schema(Displayable):
     """Tables by name. Build it from DDL (:meth:`from_ddl`), a live database (:meth:`from_sqlalchemy`),
     a mapping (:meth:`from_mapping`) or a JSON snapshot (:meth:`load`).
 

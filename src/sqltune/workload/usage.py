@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sqltune.core.display import Displayable
 from sqltune.core.parsing import parse_source
 from sqltune.core.source import Source
 from sqltune.core.sqlglot import exp
@@ -135,7 +136,7 @@ class TableUsage:
 
 
 @dataclass(slots=True)
-class UsageStats:
+class UsageStats(Displayable):
     """Per table and per column: what the workload does with it, weighted (see the module documentation)."""
 
     tables: dict[str, TableUsage] = field(default_factory=dict)

@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqltune.core.display import Displayable
 from sqltune.core.source import InputProblem, read_json
 from sqltune.workload.batch import ExecutionBatch, fold
 from sqltune.workload.fingerprint import (
@@ -64,7 +65,7 @@ ORDERS: dict[str, Callable[[Template], float]] = {
 }
 
 
-class Workload:
+class Workload(Displayable):
     """Query templates from one or more sources, keyed by fingerprint; see the module documentation."""
 
     FORMAT = WORKLOAD_FORMAT

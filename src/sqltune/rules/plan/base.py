@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from sqltune.core.display import Displayable
 from sqltune.core.findings import Finding, Report, Severity
 from sqltune.core.parsing import Statement
 from sqltune.core.source import Source, Span
@@ -132,7 +133,7 @@ _BASIS = {"time": "the runtime", "cost": "the estimated cost"}
 
 
 @dataclass(slots=True)
-class PlanReport:
+class PlanReport(Displayable):
     """The diagnosis of one plan: findings ranked by saving, and the hot path (node ids, root first)."""
 
     plan: PlanGraph
