@@ -71,6 +71,9 @@ def test_the_quickstart_notebook_runs_end_to_end(pg_dsn: str, hypopg: None, monk
 
     explain = cells["explain"].outputs
     assert [output.output_type for output in explain] == ["display_data", "display_data"]  # one per statement
+    # The rich view, not a repr: the plan as a collapsible tree with the hot path marked (reporters.html).
+    html = explain[0].data.get("text/html", "")
+    assert "<details" in html and "sqltune-view" in html and "Seq Scan" in html
     assert "SQ301" in _codes(shown["explain"])  # the sequential scan that discards nearly every row
     assert "Seq Scan on orders" in shown["plan-text"]
     assert "SQ301" in _codes(shown["analyze"])
