@@ -88,6 +88,13 @@ CASES: list[tuple[str, str]] = [
         LEAD
         + "select id\r\n  from customers\r\n where id in (select customer_id from orders⟦ order by created_at⟧);\r\n",
     ),
+    ("RW019", "-- lead\nselect o.id,\n       o.status\n  from orders as o⟦\n group by o.id, o.status⟧;\n"),
+    ("RW020", LEAD + "select id\r\n  from orders\r\n where ⟦status is not null\r\n   and customer_id = 7⟧;\r\n"),
+    (
+        "RW021",
+        "-- lead\nselect c.id\n  from customers as c\n where ⟦c.id in (select c2.id\n"
+        "                 from customers as c2 where c2.vip)⟧;\n",
+    ),
 ]
 
 
