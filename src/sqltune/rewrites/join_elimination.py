@@ -147,7 +147,8 @@ def _duplicates_ignored(select: exp.Select) -> bool:
     if select.args.get("limit") or select.args.get("fetch"):
         return _exists_body(select)
     parent = select.parent
-    return _exists_body(select) or (isinstance(parent, exp.Subquery) and isinstance(parent.parent, exp.In))
+    in_list = isinstance(parent, exp.Subquery) and isinstance(parent.parent, exp.In) and parent.arg_key == "query"
+    return _exists_body(select) or in_list
 
 
 def _reads_only_others(node: exp.Expression, item: FromItem, scope: Scope) -> bool:
