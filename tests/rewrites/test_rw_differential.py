@@ -314,6 +314,7 @@ def outer_to_inner(r: Random, v: Variant) -> str:
 
 def join_elimination(r: Random, v: Variant) -> str:
     where = pick(r, ["", f" WHERE c.v > {const(r)}"])
+    k = const(r)
     forms = [
         f"SELECT c.id, c.v FROM {v.c} AS c JOIN {v.p} AS p ON p.id = c.p_id{where}",
         f"SELECT c.id FROM {v.c} AS c LEFT JOIN {v.p} AS p ON p.id = c.p_id AND p.a = {const(r)}{where}",
@@ -321,11 +322,29 @@ def join_elimination(r: Random, v: Variant) -> str:
         f"SELECT COUNT(*) FROM {v.c} AS c JOIN {v.p} AS p ON c.p_id = p.id{where}",
         f"SELECT c.tag, COUNT(*) FROM {v.c} AS c INNER JOIN {v.p} AS p ON p.id = c.p_id GROUP BY c.tag",
         f"SELECT c.id, p.a FROM {v.c} AS c JOIN {v.p} AS p ON p.id = c.p_id",
+        # The eliminated table is the FROM table; its key read elsewhere is read through the foreign key.
+        f"SELECT c.id, c.v FROM {v.p} AS p JOIN {v.c} AS c ON c.p_id = p.id{where}",
+        f"SELECT COUNT(*) FROM {v.p} AS p INNER JOIN {v.c} AS c ON c.p_id = p.id WHERE p.id {pick(r, COMPARE)} {k}",
+        f"SELECT c.id FROM {v.p} AS p JOIN {v.c} AS c ON c.p_id = p.id AND c.w > {k} LEFT JOIN {v.c} AS c2 "
+        "ON c2.id = p.id",
+        # Chains: the middle table links two others by its key.
+        f"SELECT c1.id, c2.id FROM {v.c} AS c1 JOIN {v.p} AS p ON p.id = c1.p_id JOIN {v.c} AS c2 ON c2.p_id = p.id",
+        f"SELECT c1.id, c2.v FROM {v.p} AS p JOIN {v.c} AS c1 ON c1.p_id = p.id JOIN {v.c} AS c2 "
+        f"ON c2.p_id = p.id AND c2.w > {k}",
+        f"SELECT p.id FROM {v.p} AS p WHERE EXISTS (SELECT 1 FROM {v.c} AS c JOIN {v.p} AS p2 ON p2.id = c.p_id "
+        "WHERE c.w = p.a)",
+        f"SELECT c.tag, MAX(c.v) FROM {v.p} AS p JOIN {v.c} AS c ON c.p_id = p.id GROUP BY c.tag",
+        # LEFT JOIN to many rows: only where duplicates do not matter.
+        f"SELECT DISTINCT p.g FROM {v.p} AS p LEFT JOIN {v.c} AS c ON c.p_id = p.id",
+        f"SELECT p.g, COUNT(*) FROM {v.p} AS p LEFT JOIN {v.c} AS c ON c.p_id = p.id GROUP BY p.g",
+        f"SELECT p.g, MIN(p.a), COUNT(DISTINCT p.b) FROM {v.p} AS p LEFT JOIN {v.c} AS c ON c.v = p.a GROUP BY p.g",
+        f"SELECT p.id FROM {v.p} AS p LEFT JOIN {v.c} AS c ON c.id = {k}",
     ]
     return pick(r, forms)
 
 
 def distinct(r: Random, v: Variant) -> str:
+    k = const(r)
     forms = [
         f"SELECT DISTINCT {pick(r, ['p.id, p.a', 'p.k, p.a', 'p.a', 'p.id', 'p.a, p.id'])} FROM {v.p} AS p",
         f"SELECT DISTINCT c.id, p.a FROM {v.c} AS c LEFT JOIN {v.p} AS p ON p.id = c.p_id",
@@ -333,6 +352,15 @@ def distinct(r: Random, v: Variant) -> str:
         f"SELECT DISTINCT p.id, c.v FROM {v.p} AS p LEFT JOIN {v.c} AS c ON c.id = p.k",
         f"SELECT DISTINCT p.id, c.id FROM {v.p} AS p JOIN {v.c} AS c ON c.w = p.a",
         f"SELECT DISTINCT c.w, p.g FROM {v.c} AS c JOIN {v.p} AS p ON p.k = c.w",
+        # DISTINCT * and t.*: the stars hold the keys.
+        f"SELECT DISTINCT * FROM {v.p} AS p WHERE p.a = {k}",
+        f"SELECT DISTINCT * FROM {v.c} AS c JOIN {v.p} AS p ON p.id = c.p_id",
+        f"SELECT DISTINCT p.* FROM {v.p} AS p JOIN {v.c} AS c ON c.p_id = p.id",
+        # Grouped SELECTs, and at most one row.
+        f"SELECT DISTINCT p.a, COUNT(*) FROM {v.p} AS p GROUP BY p.a",
+        f"SELECT DISTINCT p.a FROM {v.p} AS p GROUP BY p.a, p.b",
+        f"SELECT DISTINCT p.a, p.b FROM {v.p} AS p WHERE p.k = {k}",
+        f"SELECT DISTINCT COUNT(*) FROM {v.c} AS c WHERE c.v > {k}",
     ]
     return pick(r, forms)
 
@@ -411,6 +439,7 @@ def union_all(r: Random, v: Variant) -> str:
 
 
 def order_by(r: Random, v: Variant) -> str:
+    k = const(r)
     forms = [
         f"SELECT p.id FROM {v.p} AS p WHERE p.a IN (SELECT c.v FROM {v.c} AS c ORDER BY c.w)",
         f"SELECT s.a, COUNT(*) FROM (SELECT p.a FROM {v.p} AS p ORDER BY p.b) AS s GROUP BY s.a",
@@ -419,6 +448,81 @@ def order_by(r: Random, v: Variant) -> str:
         f"SELECT s.a, s.b FROM (SELECT p.a, p.b FROM {v.p} AS p ORDER BY p.b) AS s",
         f"SELECT p.id FROM {v.p} AS p WHERE EXISTS (SELECT 1 FROM {v.c} AS c WHERE c.p_id = p.id ORDER BY c.v)",
         f"WITH s AS (SELECT p.g, p.b FROM {v.p} AS p ORDER BY p.b) SELECT s.g, MAX(s.b) FROM s GROUP BY s.g",
+        # At most one row: a unique key pinned to a constant (p.k only where it is UNIQUE), or by a to-one join.
+        f"SELECT p.id, p.a FROM {v.p} AS p WHERE p.id = {k} ORDER BY p.a DESC LIMIT 1",
+        f"SELECT p.id, p.b FROM {v.p} AS p WHERE p.k = {k} ORDER BY p.b, p.id LIMIT 1",
+        f"SELECT c.id, p.a FROM {v.c} AS c JOIN {v.p} AS p ON p.id = c.p_id WHERE c.id = {k} ORDER BY p.a LIMIT 1",
+        f"SELECT p.id, c.v FROM {v.p} AS p JOIN {v.c} AS c ON c.p_id = p.id WHERE p.id = {k} ORDER BY c.v LIMIT 1",
+        f"SELECT p.id, (SELECT c.v FROM {v.c} AS c WHERE c.id = p.a ORDER BY c.w LIMIT 1) AS cv FROM {v.p} AS p",
+        f"SELECT p.id FROM {v.p} AS p WHERE EXISTS (SELECT 1 FROM {v.c} AS c WHERE c.p_id = p.id "
+        f"ORDER BY c.v DESC LIMIT 1)",
+        f"SELECT p.a, p.id FROM {v.p} AS p WHERE p.a = {k} ORDER BY p.b DESC, p.id LIMIT 1",
+    ]
+    return pick(r, forms)
+
+
+def group_by(r: Random, v: Variant) -> str:
+    k = const(r)
+    forms = [
+        f"SELECT p.id, p.a FROM {v.p} AS p GROUP BY p.id, p.a",
+        f"SELECT p.id, MAX(p.b) AS mb, MIN(p.g) AS mg FROM {v.p} AS p GROUP BY p.id HAVING MAX(p.a) > {k}",
+        f"SELECT p.a, p.id FROM {v.p} AS p GROUP BY 2, 1",
+        f"SELECT c.id, p.a FROM {v.c} AS c JOIN {v.p} AS p ON p.id = c.p_id GROUP BY c.id, p.a",
+        f"SELECT c.id, MAX(p.b) AS mb FROM {v.c} AS c LEFT JOIN {v.p} AS p ON p.id = c.p_id GROUP BY c.id",
+        f"SELECT p.id, MAX(c.v) AS mv FROM {v.p} AS p LEFT JOIN {v.c} AS c ON c.id = p.k GROUP BY p.id",
+        # Groups of several rows (a nullable UNIQUE column, a to-many join) or COUNT: left alone.
+        f"SELECT p.k, p.a FROM {v.p} AS p GROUP BY p.k, p.a",
+        f"SELECT p.id, p.a FROM {v.p} AS p JOIN {v.c} AS c ON c.p_id = p.id GROUP BY p.id, p.a",
+        f"SELECT p.id, COUNT(*) AS n FROM {v.p} AS p GROUP BY p.id",
+    ]
+    return pick(r, forms)
+
+
+def redundant_predicate(r: Random, v: Variant) -> str:
+    k = const(r)
+    op = pick(r, COMPARE)
+    forms = [
+        f"SELECT p.id FROM {v.p} AS p WHERE p.a IS NOT NULL AND p.b > {k}",
+        f"SELECT p.id FROM {v.p} AS p WHERE p.b {op} {k} AND p.b IS NOT NULL",
+        f"SELECT p.id, c.id FROM {v.p} AS p JOIN {v.c} AS c ON c.p_id = p.id AND c.v IS NOT NULL",
+        f"SELECT p.id, c.w FROM {v.p} AS p LEFT JOIN {v.c} AS c ON c.p_id = p.id AND c.v IS NOT NULL AND c.w > {k}",
+        f"SELECT p.id, c.id FROM {v.p} AS p JOIN {v.c} AS c ON c.p_id = p.id AND c.w IS NOT NULL WHERE c.w {op} {k}",
+        # Anti-joins: IS NULL on the NOT NULL key implies IS NULL on every column; the key test itself stays.
+        f"SELECT p.id, c.id FROM {v.p} AS p LEFT JOIN {v.c} AS c ON c.p_id = p.id WHERE c.id IS NULL AND c.v IS NULL",
+        f"SELECT p.id FROM {v.p} AS p LEFT JOIN {v.c} AS c ON c.p_id = p.id AND c.w = {k} WHERE c.w IS NULL "
+        "AND c.id IS NULL",
+        f"SELECT p.id, c.id FROM {v.p} AS p LEFT JOIN {v.c} AS c ON c.p_id = p.id WHERE c.v IS NULL",
+        f"SELECT p.id, c.id FROM {v.p} AS p LEFT JOIN {v.c} AS c ON c.p_id = p.id WHERE c.v IS NOT NULL",
+        f"SELECT p.id, c.id FROM {v.c} AS c RIGHT JOIN {v.p} AS p ON c.p_id = p.id WHERE c.p_id IS NOT NULL",
+        # Repeated conditions, in the same AND and inside a correlated subquery.
+        f"SELECT p.id FROM {v.p} AS p WHERE p.b = {k} AND p.g <> 'z' AND p.b = {k}",
+        f"SELECT p.id FROM {v.p} AS p WHERE p.b = {k} AND EXISTS (SELECT 1 FROM {v.c} AS c WHERE c.p_id = p.id "
+        f"AND p.b = {k})",
+        f"SELECT p.id FROM {v.p} AS p WHERE p.b > {k} AND NOT EXISTS (SELECT 1 FROM {v.c} AS c WHERE c.p_id = p.id "
+        "AND p.b IS NOT NULL)",
+        f"SELECT p.id FROM {v.p} AS p WHERE p.b = {k} OR EXISTS (SELECT 1 FROM {v.c} AS c WHERE c.p_id = p.id "
+        f"AND p.b = {k})",
+    ]
+    return pick(r, forms)
+
+
+def self_subquery(r: Random, v: Variant) -> str:
+    k = const(r)
+    op = pick(r, COMPARE)
+    forms = [
+        f"SELECT p.id, p.a FROM {v.p} AS p WHERE p.id IN (SELECT p2.id FROM {v.p} AS p2 WHERE p2.b {op} {k})",
+        f"SELECT p.id FROM {v.p} AS p WHERE p.k IN (SELECT p2.k FROM {v.p} AS p2 WHERE p2.a = {k})",
+        f"SELECT p.id FROM {v.p} AS p WHERE p.id NOT IN (SELECT p2.id FROM {v.p} AS p2 WHERE p2.b = {k})",
+        f"SELECT p.id FROM {v.p} AS p WHERE EXISTS (SELECT 1 FROM {v.p} AS p2 WHERE p2.k = p.k AND p2.a > p.b)",
+        f"SELECT p.id FROM {v.p} AS p WHERE NOT EXISTS (SELECT 1 FROM {v.p} AS p2 WHERE p2.k = p.k AND p2.b = {k})",
+        f"SELECT p.id FROM {v.p} AS p WHERE p.g <> 'z' AND NOT EXISTS (SELECT 1 FROM {v.p} AS p2 "
+        f"WHERE p2.id = p.id AND p2.b {op} {k})",
+        f"SELECT c.id FROM {v.c} AS c LEFT JOIN {v.p} AS p ON p.id = c.p_id WHERE p.id IN "
+        f"(SELECT p2.id FROM {v.p} AS p2 WHERE p2.b IS NULL)",
+        f"SELECT c.id FROM {v.c} AS c WHERE c.id IN (SELECT c2.id FROM {v.c} AS c2 WHERE c2.v = {k} AND c2.w IS NULL)",
+        # Not unique, or NOT IN over a nullable key: left alone.
+        f"SELECT p.id FROM {v.p} AS p WHERE p.a IN (SELECT p2.a FROM {v.p} AS p2 WHERE p2.b = {k})",
+        f"SELECT p.id FROM {v.p} AS p WHERE p.k NOT IN (SELECT p2.k FROM {v.p} AS p2 WHERE p2.b = {k})",
     ]
     return pick(r, forms)
 
@@ -447,6 +551,9 @@ RULES: dict[str, tuple[Template, bool]] = {
     # The advice of RW022 (a LEFT JOIN to the subquery's DISTINCT values) keeps the rows: it cannot disagree.
     "RW022": (or_in_join, False),
     "RW024": (aggregate_semi_join, False),
+    "RW019": (group_by, False),
+    "RW020": (redundant_predicate, False),
+    "RW021": (self_subquery, False),
 }
 
 #: Rewrites made for one dialect only, written out in it and run on each engine (``mysql``: MariaDB's fixes).

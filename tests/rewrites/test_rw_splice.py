@@ -108,6 +108,13 @@ CASES: list[tuple[str, str]] = [
         "/* block */\nSelect ⟦count(*)\n  From customers As c\n Where c.id In (select o.customer_id from orders as o "
         "where o.status = 'open')⟧;\n",
     ),
+    ("RW019", "-- lead\nselect o.id,\n       o.status\n  from orders as o⟦\n group by o.id, o.status⟧;\n"),
+    ("RW020", LEAD + "select id\r\n  from orders\r\n where ⟦status is not null\r\n   and customer_id = 7⟧;\r\n"),
+    (
+        "RW021",
+        "-- lead\nselect c.id\n  from customers as c\n where ⟦c.id in (select c2.id\n"
+        "                 from customers as c2 where c2.vip)⟧;\n",
+    ),
 ]
 
 #: The dialect of a case whose rewrite is made for one dialect only (postgres otherwise).

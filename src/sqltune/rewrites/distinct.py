@@ -1,16 +1,25 @@
-"""RW010 redundant-distinct: drop DISTINCT when the selected columns already make every row unique.
+"""RW010 redundant-distinct: drop DISTINCT when the rows are already unique.
 
-DISTINCT sorts or hashes the whole result to remove duplicates. There are none to remove when the SELECT
-list includes a NOT NULL unique key of its first table and every joined table is joined *to one*: its ON
-clause equates one of its unique keys with columns of the tables before it, so it cannot repeat a row (a
-table joined otherwise needs its own key in the SELECT list). A UNIQUE key over a nullable column does not
-count for the projected key, since it admits any number of NULL rows.
+DISTINCT sorts or hashes the whole result to remove duplicates. There are none to remove when
+
+- the SELECT list (``*`` and ``t.*`` included) holds a NOT NULL unique key of its first table and every
+  joined table is joined *to one* -- its ON clause equates one of its unique keys with columns of the tables
+  before it, so it cannot repeat a row (a table joined otherwise needs its own key in the SELECT list). A
+  UNIQUE key over a nullable column does not count for the projected key: it admits any number of NULLs;
+- the SELECT is grouped and lists every GROUP BY expression (each group is one row, distinct on them); not
+  with ROLLUP, CUBE or GROUPING SETS, whose subtotal rows can repeat a group's values;
+- it returns at most one row: an aggregate without GROUP BY, or a unique key pinned to constants by the WHERE
+  (``WHERE id = $1``).
 
 >>> from sqltune.rewrites.base import show
 >>> ddl = '''CREATE TABLE c (id int PRIMARY KEY, name text);
 ...          CREATE TABLE o (id int PRIMARY KEY, c_id int, total int)'''
 >>> show(redundant_distinct, "SELECT DISTINCT o.id, c.name FROM o LEFT JOIN c ON c.id = o.c_id", ddl)
 APPLIED: SELECT o.id, c.name FROM o LEFT JOIN c ON c.id = o.c_id
+>>> show(redundant_distinct, "SELECT DISTINCT * FROM o WHERE c_id = 7", ddl)
+APPLIED: SELECT * FROM o WHERE c_id = 7
+>>> show(redundant_distinct, "SELECT DISTINCT c_id, COUNT(*) FROM o GROUP BY c_id", ddl)
+APPLIED: SELECT c_id, COUNT(*) FROM o GROUP BY c_id
 >>> show(redundant_distinct, "SELECT DISTINCT c.id FROM c JOIN o ON o.c_id = c.id", ddl)
 unchanged
 """
@@ -19,60 +28,61 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqltune.core.predicates import aggregates_rows, conjuncts, has_window, strip_parens
+from sqltune.core.predicates import has_window, strip_parens
 from sqltune.core.sqlglot import exp
-from sqltune.graph.predicates import unique_not_null
-from sqltune.rewrites._analysis import FromItem, Scope
+from sqltune.rewrites._analysis import Scope
+from sqltune.rewrites._keys import at_most_one_row, grouping_sets, unique_on
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
-from sqltune.schema import Schema, fold
+from sqltune.schema import Schema
 
 __all__ = ["REWRITE", "redundant_distinct", "rows_unique"]
 
 
-def _to_one(index: int, item: FromItem, scope: Scope) -> bool:
-    """``item``'s ON clause pins a unique key of it to columns of the items before it."""
-    if item.join is None or item.table is None:
+def _projected_columns(select: exp.Select, scope: Scope) -> list[exp.Expression]:
+    """The plain columns of the SELECT list, with ``*`` and ``t.*`` spelled out for the tables the schema knows."""
+    found: list[exp.Expression] = []
+    for projection in select.expressions:
+        node = strip_parens(projection.unalias())
+        star_of = None
+        if isinstance(node, exp.Star):
+            star_of = scope.items
+        elif isinstance(node, exp.Column) and node.is_star:
+            item = scope.item(node.table) if node.table else None
+            star_of = [item] if item is not None else []
+        if star_of is not None:
+            for item in star_of:
+                found += [exp.column(name, table=item.identifier) for name in sorted(item.columns or ())]
+        elif isinstance(node, exp.Column):
+            found.append(node)
+    return found
+
+
+def _groups_projected(select: exp.Select) -> bool:
+    """Every GROUP BY expression is in the SELECT list (by value or by position)."""
+    group = select.args.get("group")
+    if not isinstance(group, exp.Group) or grouping_sets(select) or not group.expressions:
         return False
-    earlier = {id(other) for other in scope.items[:index]}
-    keys: set[str] = set()
-    for conjunct in conjuncts(item.join.args.get("on")):
-        if not isinstance(conjunct, exp.EQ):
+    listed = [strip_parens(projection.unalias()) for projection in select.expressions]
+    for expression in group.expressions:
+        node = strip_parens(expression)
+        if isinstance(node, exp.Literal) and node.is_int and 1 <= int(node.this) <= len(listed):
             continue
-        for mine, other in ((conjunct.this, conjunct.expression), (conjunct.expression, conjunct.this)):
-            mine, other = strip_parens(mine), strip_parens(other)
-            columns = list(other.find_all(exp.Column))
-            if (
-                isinstance(mine, exp.Column)
-                and scope.resolve(mine) is item
-                and columns
-                and all(id(scope.resolve(column)) in earlier for column in columns)
-                and other.find(exp.Query, exp.Subquery) is None
-            ):
-                keys.add(fold(mine.name))
-    return bool(keys) and item.table.is_unique(keys)
+        if not any(node == other for other in listed):
+            return False
+    return True
 
 
 def rows_unique(select: exp.Select, scope: Scope) -> bool:
-    """Every row ``select`` returns is distinct (ignoring its DISTINCT), as proven by keys and joins."""
-    if not scope.complete or not scope.items or select.args.get("group") or scope.select is not select:
+    """Every row ``select`` returns is distinct (ignoring its DISTINCT), as proven by keys, grouping or a
+    single row."""
+    if not scope.complete or scope.select is not select or any(has_window(p) for p in select.expressions):
         return False
-    if any(aggregates_rows(p) or has_window(p) for p in select.expressions):
-        return False
-    projected: dict[int, set[str]] = {}
-    for projection in select.expressions:
-        column = strip_parens(projection.unalias())
-        if isinstance(column, exp.Column) and not column.is_star:
-            owner = scope.resolve(column)
-            if owner is not None:
-                projected.setdefault(id(owner), set()).add(fold(column.name))
-    for index, item in enumerate(scope.items):
-        if item.side in {"right", "full"} or item.table is None:
-            return False
-        if index > 0 and _to_one(index, item, scope):
-            continue
-        if not unique_not_null(item.table, projected.get(id(item), set())):
-            return False
-    return True
+    # Grouped or not, two result rows come from different rows of the FROM clause, which differ on a key.
+    return (
+        at_most_one_row(select, scope)
+        or _groups_projected(select)
+        or unique_on(scope, _projected_columns(select, scope))
+    )
 
 
 def _sites(tree: exp.Expression, schema: Schema) -> list[Site]:
@@ -87,8 +97,9 @@ def _sites(tree: exp.Expression, schema: Schema) -> list[Site]:
 
 
 RATIONALE = (
-    "the selected columns include a NOT NULL unique key and every join is to-one, so there are no duplicate "
-    "rows: DISTINCT only adds a sort or hash over the whole result"
+    "the rows are already distinct (the selected columns include a NOT NULL unique key and every join is "
+    "to-one, or every GROUP BY expression is selected, or there is at most one row): DISTINCT only adds a sort "
+    "or hash over the whole result"
 )
 
 

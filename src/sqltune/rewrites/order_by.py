@@ -7,9 +7,20 @@ an engine passing the order through, so the removal is APPLIED only when the con
 result, or groups or aggregates it without an order-sensitive aggregate (``array_agg``, ``string_agg``...)
 or window function; otherwise it is advice.
 
+Nor is the order of a query that returns at most one row observable, LIMIT or not: an aggregate without
+GROUP BY, or every table pinned to one row by a unique key equal to constants or parameters (``WHERE
+workspace_id = $1 AND number = $2 ORDER BY id DESC LIMIT 1`` with ``UNIQUE (workspace_id, number)``; see
+:func:`sqltune.rewrites._keys.at_most_one_row`). Under ``EXISTS`` a LIMIT without OFFSET keeps a row
+whenever there is one, whichever rows the order would have picked, so that ORDER BY goes too.
+
 >>> from sqltune.rewrites.base import show
 >>> show(redundant_order_by, "SELECT id FROM t WHERE id IN (SELECT t_id FROM u ORDER BY t_id)")
 APPLIED: SELECT id FROM t WHERE id IN (SELECT t_id FROM u)
+>>> ddl = "CREATE TABLE t (id int PRIMARY KEY, w int NOT NULL, n int NOT NULL, k int, UNIQUE (w, n))"
+>>> show(redundant_order_by, "SELECT * FROM t WHERE w = 1 AND n = $1 ORDER BY id DESC LIMIT 1", ddl)
+APPLIED: SELECT * FROM t WHERE w = 1 AND n = $1 LIMIT 1
+>>> show(redundant_order_by, "SELECT * FROM t WHERE w = 1 ORDER BY id DESC LIMIT 1", ddl)
+unchanged
 >>> show(redundant_order_by, "SELECT k, count(*) FROM (SELECT k FROM t ORDER BY k) AS s GROUP BY k")
 APPLIED: SELECT k, COUNT(*) FROM (SELECT k FROM t) AS s GROUP BY k
 >>> show(redundant_order_by, "SELECT * FROM (SELECT k FROM t ORDER BY k) AS s")
@@ -24,7 +35,8 @@ from collections.abc import Callable
 
 from sqltune.core.predicates import aggregates_rows, has_window
 from sqltune.core.sqlglot import exp
-from sqltune.rewrites._analysis import cte_bodies, function_name, own_nodes
+from sqltune.rewrites._analysis import Scope, cte_bodies, function_name, own_nodes
+from sqltune.rewrites._keys import at_most_one_row, keeps_a_row
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
 from sqltune.schema import Schema, fold
 
@@ -57,6 +69,11 @@ ORDER_SENSITIVE = frozenset(
 )
 
 RATIONALE = "the ORDER BY has no LIMIT and its order cannot reach the result, but the engine may still sort"
+ONE_ROW = (
+    "the query returns at most one row (a unique key is pinned to constants, or it aggregates without GROUP BY), "
+    "so there is nothing to sort"
+)
+EXISTS_LIMIT = "EXISTS only asks whether a row exists: a LIMIT without OFFSET keeps one in any order"
 CONDITION = (
     "nothing relies on the rows leaving the subquery in its order (SQL guarantees no order without an ORDER BY "
     "in the outer query)"
@@ -100,10 +117,18 @@ def _consumers(query: exp.Expression) -> list[exp.Select] | None:
     return None
 
 
-def _sites(tree: exp.Expression) -> list[Site]:
+def _sites(tree: exp.Expression, schema: Schema) -> list[Site]:
     sites: list[Site] = []
     for query in tree.find_all(exp.Select, exp.Union):
-        if not query.args.get("order") or _limited(query) or query.parent is None:
+        if not query.args.get("order"):
+            continue
+        if isinstance(query, exp.Select) and at_most_one_row(query, Scope(query, schema)):
+            sites.append(Site(_drop(query), ONE_ROW))
+            continue
+        if isinstance(query.parent, exp.Exists) and query.args.get("limit") and keeps_a_row(query):
+            sites.append(Site(_drop(query), EXISTS_LIMIT))
+            continue
+        if _limited(query) or query.parent is None:
             continue
         parent = query.parent
         if isinstance(parent, exp.Exists) or (
@@ -129,8 +154,14 @@ def _drop(query: exp.Expression) -> Callable[[], None]:
 
 
 def redundant_order_by(expression: exp.Expression, schema: Schema, dialect: str | None) -> RewriteOutcome | None:
-    """Remove one ORDER BY (without LIMIT) from a subquery, derived table or CTE whose order is not observable."""
-    return best_site(REWRITE.id, expression, _sites)
+    """Remove one ORDER BY whose order is not observable: in a subquery, derived table or CTE without LIMIT,
+    under EXISTS, or over at most one row."""
+    return best_site(REWRITE.id, expression, lambda tree: _sites(tree, schema))
 
 
-REWRITE = Rewrite("RW017", "redundant-order-by", "ORDER BY without LIMIT in subqueries is dropped", redundant_order_by)
+REWRITE = Rewrite(
+    "RW017",
+    "redundant-order-by",
+    "ORDER BY that cannot be observed (in subqueries, under EXISTS, over at most one row) is dropped",
+    redundant_order_by,
+)

@@ -1,8 +1,9 @@
 """Every rewrite, in the order the engine tries them, and ``--select``/``--ignore`` matching.
 
 The order lets earlier rewrites open the way for later ones: removing a redundant ORDER BY or inlining a CTE
-exposes a subquery that can be pushed into or decorrelated; OR-splitting, which duplicates the query, runs
-after everything that simplifies it.
+exposes a subquery that can be pushed into or decorrelated; dropping implied conditions and self-subqueries
+leaves fewer columns that keep a join alive; OR-splitting, which duplicates the query, runs after everything
+that simplifies it.
 
 >>> [entry.id for entry in select_rewrites(["RW00"], ["not-in-to-not-exists"])][:3]
 ['RW008', 'RW009', 'RW002']
@@ -19,6 +20,7 @@ from sqltune.rewrites import (
     count_to_exists,
     cte_inline,
     distinct,
+    group_by,
     having_to_where,
     join_elimination,
     keyset,
@@ -28,10 +30,12 @@ from sqltune.rewrites import (
     order_by,
     outer_to_inner,
     pushdown,
+    redundant_predicate,
     sargable_arithmetic,
     sargable_casts,
     sargable_dates,
     scalar_subquery,
+    self_subquery,
     semi_join,
     union_all,
 )
@@ -45,8 +49,11 @@ REWRITES: tuple[Rewrite, ...] = (
     pushdown.REWRITE,
     having_to_where.REWRITE,
     outer_to_inner.REWRITE,
+    redundant_predicate.REWRITE,
+    self_subquery.REWRITE,
     join_elimination.REWRITE,
     distinct.REWRITE,
+    group_by.REWRITE,
     count_to_exists.REWRITE,
     not_in.REWRITE,
     anti_join.REWRITE,
