@@ -24,7 +24,7 @@ CREATE TABLE customers (
 );
 CREATE TABLE orders (
     id bigserial PRIMARY KEY,
-    customer_id bigint NOT NULL REFERENCES customers (id),
+    customer_id bigint NOT NULL REFERENCES customers (id) DEFERRABLE INITIALLY IMMEDIATE,
     status text NOT NULL,
     amount numeric(10, 2),
     note varchar(20),
@@ -86,6 +86,7 @@ def test_tables_columns_and_keys(pg: PostgresConnection, shop: str) -> None:
     assert customers.primary_key == ("id",) and customers.unique_keys == [("email",)]
     (fk,) = orders.foreign_keys
     assert (fk.columns, fk.ref_table, fk.ref_columns) == (("customer_id",), f"{shop}.customers", ("id",))
+    assert fk.deferrable  # DEFERRABLE proves committed rows only (RW009 advises then)
     assert schema.table(fk.ref_table) is customers
     assert customers.is_unique(["email"]) and orders.is_not_null("customer_id")
 

@@ -260,7 +260,16 @@ def _plans(terms: list[_Term], scope: Scope, index: int, item: FromItem, schema:
                 for column, key in pairs
             ]
             if pairs and all(chosen):
-                proven.append(_Plan(position, [ln for ln in chosen if ln is not None]))
+                kept = [ln for ln in chosen if ln is not None]
+                if fk.deferrable:  # proves committed data only: advice, naming the key
+                    columns = ", ".join(shown(link.column) for link in kept)
+                    condition = (
+                        f"the foreign key on ({columns}) is DEFERRABLE: a transaction that deferred it may read "
+                        f"rows without a partner in {item.table.name} before COMMIT"
+                    )
+                    advised.append(_Plan(position, kept, (condition,)))
+                else:
+                    proven.append(_Plan(position, kept))
         keys = sorted({link.key for link in links[position]})
         if item.table.is_unique(keys):
             chosen_links = [next(ln for ln in links[position] if ln.key == key) for key in keys]

@@ -61,7 +61,8 @@ def _add_reference(table: Table, columns: tuple[str, ...], reference: exp.Refere
     if isinstance(target, exp.Table):
         name, namespace = _table_name(target)
         ref = f"{namespace}.{name}" if namespace else name
-        table.foreign_keys.append(ForeignKey(columns, ref, ref_columns))
+        options = {" ".join(str(option).upper().split()) for option in reference.args.get("options") or ()}
+        table.foreign_keys.append(ForeignKey(columns, ref, ref_columns, deferrable="DEFERRABLE" in options))
 
 
 def _key_columns(parts: list[exp.Expression] | None) -> tuple[str, ...]:

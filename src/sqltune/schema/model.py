@@ -113,6 +113,9 @@ class ForeignKey:
     ref_table: str
     ref_columns: tuple[str, ...] = ()
     name: str | None = None
+    #: DEFERRABLE (Django declares every foreign key so): a transaction may break it until COMMIT, so it
+    #: proves nothing about what that transaction reads meanwhile.
+    deferrable: bool = False
 
 
 @dataclass(slots=True)

@@ -113,7 +113,8 @@ SELECT con.conrelid, con.contype, con.conname,
        rn.nspname, r.relname,
        ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY AS k(num, pos)
                JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num
-              ORDER BY k.pos)::text[]
+              ORDER BY k.pos)::text[],
+       con.condeferrable
   FROM pg_catalog.pg_constraint con
   JOIN pg_catalog.pg_class c ON c.oid = con.conrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -202,7 +203,7 @@ def load_schema(cursor: Cursor, schemas: Iterable[str] | None = ("public",)) -> 
         if oid in tables:
             tables[oid].add_column(Column(name, _type(type_sql), not not_null, default, identity in ("a", "d")))
 
-    for oid, kind, name, columns, ref_namespace, ref_name, ref_columns in _fetch(
+    for oid, kind, name, columns, ref_namespace, ref_name, ref_columns, deferrable in _fetch(
         cursor, _CONSTRAINTS_SQL, where, params
     ):
         table = tables.get(oid)
@@ -214,7 +215,7 @@ def load_schema(cursor: Cursor, schemas: Iterable[str] | None = ("public",)) -> 
             table.unique_keys.append(tuple(columns))
         else:
             ref = f"{ref_namespace}.{ref_name}"
-            table.foreign_keys.append(ForeignKey(tuple(columns), ref, tuple(ref_columns), name))
+            table.foreign_keys.append(ForeignKey(tuple(columns), ref, tuple(ref_columns), name, bool(deferrable)))
 
     for row in _fetch(cursor, _INDEXES_SQL, where, params):
         oid, name, unique, primary, valid, method, keys, include, predicate, size, scans = row
