@@ -28,6 +28,7 @@ from sqltune.graph import QueryGraph
 from sqltune.graph.predicates import proven_not_null
 from sqltune.rewrites._analysis import FromItem, Scope, conjoin, is_not_null, set_where
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site, shown
+from sqltune.rewrites.conditions import Condition, foreign_key
 from sqltune.schema import Schema, fold
 
 __all__ = ["REWRITE", "join_elimination"]
@@ -110,6 +111,17 @@ def _foreign_key_proves(pairs: list[tuple[str, exp.Column]], item: FromItem, sco
     return False
 
 
+def _foreign_key(text: str, pairs: list[tuple[str, exp.Column]], item: FromItem, scope: Scope) -> tuple[Condition, ...]:
+    """The foreign key an inner join's elimination needs, when its columns all come from one base table."""
+    sources = {id(scope.resolve(column)): scope.resolve(column) for _, column in pairs}
+    source = next(iter(sources.values())) if len(sources) == 1 else None
+    if source is None or source.cte is not None or not isinstance(source.node, exp.Table):
+        return ()
+    assert isinstance(item.node, exp.Table)
+    columns = [column.this for _, column in pairs]
+    return (foreign_key(text, source.node, columns, item.node, [key for key, _ in pairs]),)
+
+
 def _sites(tree: exp.Expression, schema: Schema) -> list[Site]:
     sites: list[Site] = []
     graph: QueryGraph | None = None  # built for the first inner join that may go
@@ -141,12 +153,14 @@ def _sites(tree: exp.Expression, schema: Schema) -> list[Site]:
             nullable = [column for _, column in pairs if not proven_not_null(graph, column, filtered=False)]
             guard = [is_not_null(column.copy()) for column in nullable]
             conditions: tuple[str, ...] = ()
+            checks: tuple[Condition, ...] = ()
             if not _foreign_key_proves(pairs, item, scope, schema):
                 keys = ", ".join(shown(column) for _, column in pairs)
                 conditions = (
                     f"every non-NULL ({keys}) has a matching row in {item.table.name} (a foreign key would prove it)",
                 )
-            sites.append(Site(_remove(select, item.join, guard), _rationale(item, "inner"), conditions))
+                checks = _foreign_key(conditions[0], pairs, item, scope)
+            sites.append(Site(_remove(select, item.join, guard), _rationale(item, "inner"), conditions, checks=checks))
     return sites
 
 
@@ -174,4 +188,10 @@ def join_elimination(expression: exp.Expression, schema: Schema, dialect: str | 
     return best_site(REWRITE.id, expression, lambda tree: _sites(tree, schema))
 
 
-REWRITE = Rewrite("RW009", "join-elimination", "drop a to-one join whose columns are unused", join_elimination)
+REWRITE = Rewrite(
+    "RW009",
+    "join-elimination",
+    "drop a to-one join whose columns are unused",
+    join_elimination,
+    data_dependent=True,  # the added IS NOT NULL guard and the plan left behind are worth measuring
+)

@@ -19,6 +19,8 @@ ADVISED: SELECT c.id FROM c JOIN o ON o.c_id = c.id
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqltune.core.predicates import conjuncts, strip_parens
 from sqltune.core.sqlglot import exp
 from sqltune.rewrites._analysis import (
@@ -33,6 +35,7 @@ from sqltune.rewrites._analysis import (
     set_where,
 )
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
+from sqltune.rewrites.conditions import Condition, unique
 from sqltune.schema import Schema, fold
 
 __all__ = ["REWRITE", "semi_join_to_join"]
@@ -103,13 +106,14 @@ def _in_site(outer: exp.Select, in_: exp.In, schema: Schema) -> Site | None:
     match = exp.EQ(this=projected.copy(), expression=value)
     where = sub.args.get("where")
     on = [match, *(c.copy() for c in conjuncts(where.this))] if isinstance(where, exp.Where) else [match]
-    conditions: tuple[str, ...] = ()
+    checks: tuple[Condition, ...] = ()
     if item.table is not None and not item.table.is_unique([projected.name]):
-        conditions = (
+        text = (
             f"{item.alias}.{projected.name} is unique in {item.table.name} (a join repeats the outer row once per "
-            "matching row; IN returns it once)",
+            "matching row; IN returns it once)"
         )
-    return _join_site(outer, in_, sub, item, on, conditions, schema)
+        checks = _unique(text, item, [projected.this])
+    return _join_site(outer, in_, sub, item, on, checks, schema)
 
 
 def _exists_site(outer: exp.Select, exists: exp.Exists, schema: Schema) -> Site | None:
@@ -137,15 +141,22 @@ def _exists_site(outer: exp.Select, exists: exp.Exists, schema: Schema) -> Site 
                 bound.add(fold(local.name))
     if not bound:
         return None  # not correlated by equality: a join would be a cross join
-    conditions: tuple[str, ...] = ()
+    checks: tuple[Condition, ...] = ()
     if item.table is not None and not item.table.is_unique(bound):
         names = ", ".join(sorted(bound))
-        conditions = (
+        text = (
             f"({names}) is unique in {item.table.name} (a join repeats the outer row once per matching row; "
-            "EXISTS returns it once)",
+            "EXISTS returns it once)"
         )
+        checks = _unique(text, item, sorted(bound))
     on = [c.copy() for c in conjuncts(where.this)]
-    return _join_site(outer, exists, sub, item, on, conditions, schema)
+    return _join_site(outer, exists, sub, item, on, checks, schema)
+
+
+def _unique(text: str, item: FromItem, columns: Sequence[str | exp.Identifier]) -> tuple[Condition, ...]:
+    """The uniqueness an advisory needs, checkable on its one base table."""
+    assert isinstance(item.node, exp.Table)  # _single_table: a base table of the schema
+    return (unique(text, item.node, columns),)
 
 
 def _join_site(
@@ -154,7 +165,7 @@ def _join_site(
     sub: exp.Select,
     item: FromItem,
     on: list[exp.Expression],
-    conditions: tuple[str, ...],
+    checks: tuple[Condition, ...],
     schema: Schema,
 ) -> Site | None:
     if any(c.find(exp.Query, exp.Subquery) is not None or not is_deterministic(c) for c in on):
@@ -192,7 +203,7 @@ def _join_site(
         set_where(outer, conjoin(kept))
         outer.append("joins", exp.Join(this=table, on=conjoin(renamed)))
 
-    return Site(apply, RATIONALE, conditions)
+    return Site(apply, RATIONALE, tuple(check.text for check in checks), checks=checks)
 
 
 def _within(node: exp.Expression, ancestor: exp.Expression) -> bool:
@@ -227,4 +238,10 @@ def semi_join_to_join(expression: exp.Expression, schema: Schema, dialect: str |
     return best_site(REWRITE.id, expression, lambda tree: _sites(tree, schema))
 
 
-REWRITE = Rewrite("RW002", "semi-join-to-join", "IN / EXISTS over a unique key becomes a JOIN", semi_join_to_join)
+REWRITE = Rewrite(
+    "RW002",
+    "semi-join-to-join",
+    "IN / EXISTS over a unique key becomes a JOIN",
+    semi_join_to_join,
+    data_dependent=True,  # which side leads and which join method wins depend on row counts
+)
