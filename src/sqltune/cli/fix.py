@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -43,7 +43,7 @@ def _announce(change: Change, heading: str) -> None:
     click.echo(change.diff(), nl=False, err=True)
 
 
-def _ratio(flag: str, default: float, help: str) -> Any:
+def _ratio(flag: str, default: float, help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option(flag, type=click.FloatRange(min=1.0), default=default, show_default=True, help=help)
 
 
