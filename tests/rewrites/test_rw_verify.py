@@ -136,6 +136,21 @@ def test_a_slower_rewrite_is_never_written(pg: PostgresConnection) -> None:
         assert "slower" in evidence.reason and not report.verified[0].written
 
 
+def test_a_proven_rewrite_of_unknown_benefit_is_applied_when_measured_faster(pg: PostgresConnection) -> None:
+    """RW013's NOT MATERIALIZED is only advice offline; here each reference reads one row of l through its
+    primary key instead of materializing all 100,000, so it is applied -- without --unsafe."""
+    sql = (
+        "WITH b AS (SELECT id, o_id FROM l) "
+        "SELECT x.id, y.o_id FROM b AS x JOIN b AS y ON y.id = x.id + 1 WHERE x.id = 5"
+    )
+    report = verified(pg, sql)
+    change, evidence = decided(report, "RW013", Verdict.KEPT)
+    assert change.status.value == "advised" and change.data_dependent
+    assert "NOT MATERIALIZED" in report.sql
+    version, benefit = evidence.conditions
+    assert version.holds is True and benefit.holds is None and benefit.condition.kind == "benefit"
+
+
 def test_results_that_differ_are_refused(pg: PostgresConnection) -> None:
     """RW006 folds ``f + 0.1 > 0.3`` to ``f > 0.2``: for f = 0.2 the float sum is 0.30000000000000004."""
     _, evidence = decided(verified(pg, DIFFERENT, unsafe=True), "RW006", Verdict.RESULTS_DIFFER)

@@ -80,6 +80,8 @@ class Change:
         line = f"{self.span}: {self.rewrite} {self.name} [{what}] {self.rationale}"
         if self.conditions:
             line += " Holds only if: " + "; ".join(self.conditions) + "."
+        if self.verification is not None:
+            line += f" Verified: {self.verification.describe()}."
         return line
 
     def to_dict(self) -> dict[str, object]:

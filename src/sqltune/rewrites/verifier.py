@@ -115,7 +115,8 @@ def _unverifiable(tree: exp.Expression) -> str | None:
 class _Statement:
     """What is known about the statement at work: the original's results and times, and the current chain's."""
 
-    where: str
+    path: str
+    line: int
     sql: str
     tree: exp.Expression
     ordered: bool
@@ -147,8 +148,10 @@ class Verifier:
         tree = statement.expression
         assert tree is not None
         ordered = order_is_total(tree)
+        self._decided = {}  # a decision names its statement: never reused for another one
         self._state = _Statement(
-            where=f"{statement.span.path}:{statement.span.line}",
+            path=statement.span.path,
+            line=statement.span.line,
             sql=statement.text,
             tree=tree,
             ordered=ordered,
@@ -163,7 +166,7 @@ class Verifier:
         if key in self._decided:  # offered again in a later pass of the engine, on the same tree
             return self._decided[key]
         state.considered += 1
-        self._phase(f"verifying {state.where} {change.rewrite}", 2 + 2 * self.options.runs)
+        self._phase(f"verifying {state.path}:{state.line} {change.rewrite}", 2 + 2 * self.options.runs)
         verification = self._verify(change, after_sql)
         taken = verification.verdict is Verdict.KEPT or (
             verification.verdict is Verdict.HOLDS_ON_DATA and self.options.unsafe
@@ -203,8 +206,8 @@ class Verifier:
             else _left_reason(changes)
         )
         summary = StatementVerification(
-            path=state.where.rsplit(":", 1)[0],
-            line=int(state.where.rsplit(":", 1)[1]),
+            path=state.path,
+            line=state.line,
             written=bool(kept),
             reason=reason,
             rewrites=tuple(change.rewrite for change in kept),
