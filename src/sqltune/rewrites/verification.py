@@ -239,8 +239,8 @@ class ResultCheck:
             return f"results not compared{note}"
         assert self.before is not None and self.after is not None
         if self.match:
-            return f"results identical ({self.before.rows:,} rows, compared {how}{note})"
-        return f"results differ ({self.before.rows:,} rows before, {self.after.rows:,} after, compared {how}{note})"
+            return f"results identical ({_rows(self.before.rows)}, compared {how}{note})"
+        return f"results differ ({_rows(self.before.rows)} before, {self.after.rows:,} after, compared {how}{note})"
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -253,6 +253,10 @@ class ResultCheck:
             "float_digits": self.float_digits,
             "note": self.note,
         }
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row{'' if count == 1 else 's'}"
 
 
 @dataclass(frozen=True, slots=True)
