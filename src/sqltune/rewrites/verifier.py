@@ -228,7 +228,7 @@ class Verifier:
         failed = [check for check in conditions if check.holds is False]
         if failed:
             return Verification(
-                Verdict.CONDITION_FAILS, f"false on today's data: {failed[0].condition.text}", conditions=conditions
+                Verdict.CONDITION_FAILS, f"false on this database: {failed[0].condition.text}", conditions=conditions
             )
         self._baseline()
         if state.unverifiable:
@@ -245,10 +245,8 @@ class Verifier:
             return self._stopped(before, stopped, conditions)
         results = self._compare(state.original, fetched, after_sql)
         if results.match is False:
-            note = " (refused: the rows may be tied ones a LIMIT keeps)" if state.ties else ""
-            return Verification(
-                Verdict.RESULTS_DIFFER, f"the results differ on today's data{note}", before, None, results, conditions
-            )
+            reason = "the results differ on today's data"
+            return Verification(Verdict.RESULTS_DIFFER, reason, before, None, results, conditions)
         after = self._time(after_sql, self.options.bound(before.median_ms))
         if after.stopped:
             return self._stopped(before, after, conditions, results)
