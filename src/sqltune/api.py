@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from sqltune.connectors.timeouts import Timeout, timeout_ms
 from sqltune.core.config import Config
 from sqltune.core.findings import Report
 from sqltune.core.source import STRING_PATH, Problem, Source, SqlOrPaths, sources_from
@@ -24,10 +25,12 @@ from sqltune.graph import QueryGraph
 from sqltune.linter.engine import Linter
 from sqltune.rewrites.engine import RewriteReport, rewrite_source
 from sqltune.rewrites.registry import select_rewrites
+from sqltune.rewrites.verification import Progress, VerifyConnection, VerifyOptions
+from sqltune.rewrites.verifier import Verifier
 from sqltune.schema import Schema
 from sqltune.schema.migrations import apply_statements
 
-__all__ = ["analyze", "lint", "rewrite"]
+__all__ = ["analyze", "lint", "live_schema", "rewrite"]
 
 SchemaLike = Schema | str | os.PathLike[str] | Mapping[str, Any] | None
 
@@ -100,11 +103,48 @@ def rewrite(
     ignore: Iterable[str] | None = None,
     unsafe: bool = False,
     path: str = STRING_PATH,
+    connection: VerifyConnection | None = None,
+    verify: bool = False,
+    runs: int = 3,
+    min_speedup: float = 1.2,
+    max_slowdown: float = 2.0,
+    timeout: Timeout = "60s",
+    float_digits: int = 12,
+    progress: Progress | None = None,
 ) -> RewriteReport:
     """Rewrite SQL text or one SQL file (see :func:`sqltune.rewrites.rewrite`; the same string-or-path rule as
-    :func:`lint`). ``path`` names SQL text in the report; a file keeps its own path."""
+    :func:`lint`). ``path`` names SQL text in the report; a file keeps its own path.
+
+    ``connection`` (a :func:`sqltune.connect` PostgreSQL connection) gives the schema when ``schema`` is not
+    given. ``verify=True`` runs every candidate change on it before keeping it (see
+    :mod:`sqltune.rewrites.verifier` and docs/rewrites.md): results compared by streamed fingerprints
+    (floats to ``float_digits`` significant digits), ``runs`` timed runs each, the original stopped at
+    ``timeout``, a rewritten query at ``max_slowdown`` times the original; a statement is rewritten only when
+    at least ``min_speedup`` times faster. Each change's evidence is ``change.verification``, each
+    statement's ``report.verified``; ``unsafe`` then writes ADVISED changes that hold on today's data.
+    """
     sources = _readable(sql_or_path, path)
     if len(sources) != 1:
         raise ValueError(f"expected SQL text or one SQL file, found {len(sources)} files")
     rewrites = select_rewrites(select, ignore)
-    return rewrite_source(sources[0], dialect, _schema(schema, dialect), rewrites=rewrites, unsafe=unsafe)
+    judge = None
+    if verify:
+        if connection is None:
+            raise ValueError("verify=True needs a connection: sqltune.connect(dsn)")
+        if dialect not in (None, "postgres"):
+            raise ValueError(f"verify=True runs the queries on PostgreSQL: the dialect must be postgres, not {dialect}")
+        dialect = "postgres"
+        options = VerifyOptions(runs, min_speedup, max_slowdown, timeout_ms(timeout), float_digits, unsafe)
+        judge = Verifier(connection, options, progress)
+    known = _schema(schema, dialect)
+    if known is None and connection is not None:
+        known = live_schema(connection)
+    return rewrite_source(sources[0], dialect, known, rewrites=rewrites, unsafe=unsafe, judge=judge)
+
+
+def live_schema(connection: Any) -> Schema:
+    """The schema of the tables on the connection's ``search_path`` (where a query's unqualified names
+    resolve), read from the catalog."""
+    search_path = [str(row[0]) for row in connection.query("SELECT unnest(current_schemas(false))")]
+    schema: Schema = connection.schema(search_path or ("public",))
+    return schema

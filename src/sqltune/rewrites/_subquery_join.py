@@ -43,6 +43,7 @@ from sqltune.rewrites._analysis import (
     set_where,
 )
 from sqltune.rewrites.base import Site, shown
+from sqltune.rewrites.conditions import Condition, unique
 from sqltune.schema import Schema, fold
 
 __all__ = [
@@ -145,6 +146,18 @@ class Filter:
                 f"outer row once per matching row; {self.kind} returns it once)"
             )
         return tuple(conditions)
+
+    def unique_checks(self, dialect: str | None) -> tuple[Condition, ...]:
+        """The uniqueness condition of :meth:`unique_conditions` as a check on the data, when it is the only
+        one and the table is a base table (the pinned columns join the key: a unique pair is unique within
+        each pinned value)."""
+        conditions = self.unique_conditions(dialect)
+        if len(conditions) != 1 or not isinstance(self.item.node, exp.Table) or self.item.cte is not None:
+            return ()
+        if any(not self._exact(m, dialect) for m in self.matches):
+            return ()
+        columns = list(dict.fromkeys(fold(m.column.name) for m in self.matches))
+        return (unique(conditions[0], self.item.node, columns),)
 
     def distinct_condition(self) -> str:
         """The condition of the DISTINCT derived table's advice: a cost trade-off (the rows are the same)."""
@@ -327,8 +340,10 @@ def join_site(
     target: exp.Expression | None = None,
     test: Callable[[exp.Column], exp.Expression] | None = None,
     also: Callable[[], None] | None = None,
+    checks: tuple[Condition, ...] = (),
 ) -> Site | None:
-    """The site that joins ``found``'s table to the outer query.
+    """The site that joins ``found``'s table to the outer query (``checks``: the conditions a verifier can
+    test on the data, :mod:`sqltune.rewrites.conditions`).
 
     ``left`` makes it a LEFT JOIN; ``distinct`` joins ``(SELECT DISTINCT <correlated columns> FROM u WHERE
     <the rest>)`` instead of the table. ``target`` (default: the IN/EXISTS) is the node of the outer WHERE the
@@ -391,7 +406,7 @@ def join_site(
         if also is not None:
             also()
 
-    return Site(apply, rationale, conditions)
+    return Site(apply, rationale, conditions, checks=checks)
 
 
 def joinable_from(outer: exp.Select) -> bool:

@@ -15,9 +15,13 @@ import enum
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqltune.core.sqlglot import exp
 from sqltune.schema import Schema
+
+if TYPE_CHECKING:  # conditions.py prints its names with shown(), defined here
+    from sqltune.rewrites.conditions import Condition
 
 __all__ = [
     "Rewrite",
@@ -72,6 +76,7 @@ class RewriteOutcome:
     rationale: str
     conditions: tuple[str, ...] = ()  # what must hold for an ADVISED change to keep the results
     template: bool = False  # a template the user must complete (never applied, even with --unsafe)
+    checks: tuple[Condition, ...] = ()  # the conditions a machine can check (each ``text`` is one of them)
 
     @property
     def applied(self) -> bool:
@@ -92,12 +97,17 @@ RewriteFunction = Callable[[exp.Expression, Schema, str | None], RewriteOutcome 
 
 @dataclass(frozen=True, slots=True)
 class Rewrite:
-    """A registered rewrite: stable id, kebab-case name, one-line summary and the function."""
+    """A registered rewrite: stable id, kebab-case name, one-line summary and the function.
+
+    ``data_dependent``: whether the change pays off depends on the data (row counts, selectivity), not only on
+    the query: such a rewrite is one to measure (``sqltune fix --verify``) before trusting it.
+    """
 
     id: str
     name: str
     summary: str
     function: RewriteFunction = field(repr=False)
+    data_dependent: bool = False
 
     def __call__(self, expression: exp.Expression, schema: Schema, dialect: str | None) -> RewriteOutcome | None:
         return _in_dialect(self.function, expression, schema, dialect)
@@ -108,12 +118,14 @@ class Site:
     """A place a rewrite can change: ``apply()`` edits the (copied) tree in place.
 
     ``conditions`` empty means the change is proven (APPLIED); otherwise it is advice under those conditions.
+    ``checks`` states those of them a machine can check (:mod:`sqltune.rewrites.conditions`).
     """
 
     apply: Callable[[], None]
     rationale: str
     conditions: tuple[str, ...] = ()
     template: bool = False
+    checks: tuple[Condition, ...] = ()
 
 
 def best_site(
@@ -138,7 +150,9 @@ def best_site(
     chosen.apply()
     result = holder.this.pop()
     status = Status.ADVISED if chosen.conditions or chosen.template else Status.APPLIED
-    return RewriteOutcome(rewrite_id, result, status, chosen.rationale, chosen.conditions, chosen.template)
+    return RewriteOutcome(
+        rewrite_id, result, status, chosen.rationale, chosen.conditions, chosen.template, chosen.checks
+    )
 
 
 def unified_diff(before: str, after: str, path: str = "<string>") -> str:

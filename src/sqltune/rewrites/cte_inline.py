@@ -30,6 +30,7 @@ from collections.abc import Callable
 from sqltune.core.sqlglot import exp
 from sqltune.rewrites._analysis import cte_bodies, is_deterministic
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
+from sqltune.rewrites.conditions import benefit, server_version
 from sqltune.schema import Schema, fold
 
 __all__ = ["REWRITE", "cte_inlining"]
@@ -82,16 +83,23 @@ def _sites(tree: exp.Expression, dialect: str | None) -> list[Site]:
                 and cte.args.get("materialized") is None
                 and any(_filtered(reference) for reference in references)
             ):
-                conditions = (
-                    "the server runs PostgreSQL 12 or later (older versions reject NOT MATERIALIZED)",
-                    f"computing {cte.alias} once per reference, with each reference's filters, costs less than "
-                    "materializing it once",
+                # Proven safe on PostgreSQL 12+; only whether it pays off is unknown: the verified mode
+                # checks the version and measures it.
+                checks = (
+                    server_version(
+                        "the server runs PostgreSQL 12 or later (older versions reject NOT MATERIALIZED)", 120000
+                    ),
+                    benefit(
+                        f"computing {cte.alias} once per reference, with each reference's filters, costs less than "
+                        "materializing it once"
+                    ),
                 )
                 rationale = (
                     f"PostgreSQL materializes {cte.alias} because it is referenced {len(references)} times; NOT "
                     "MATERIALIZED lets each reference push its own filters into it"
                 )
-                sites.append(Site(_not_materialized(cte), rationale, conditions))
+                conditions = tuple(check.text for check in checks)
+                sites.append(Site(_not_materialized(cte), rationale, conditions, checks=checks))
     return sites
 
 
@@ -137,4 +145,5 @@ REWRITE = Rewrite(
     "cte-inlining",
     "single-use CTEs become derived tables; NOT MATERIALIZED advice for shared ones",
     cte_inlining,
+    data_dependent=True,  # materializing once or computing per reference: only the data can tell
 )

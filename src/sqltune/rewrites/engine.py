@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING, Protocol
 
 from sqltune.core.display import Displayable
 from sqltune.core.parsing import Statement, parse_source
@@ -28,7 +29,11 @@ from sqltune.rewrites.registry import registered, select_rewrites
 from sqltune.rewrites.splice import same, splice
 from sqltune.schema import Schema, apply_ddl
 
-__all__ = ["Change", "RewriteReport", "rewrite", "rewrite_source"]
+if TYPE_CHECKING:  # the verified mode's model; it imports Change from here
+    from sqltune.rewrites.conditions import Condition
+    from sqltune.rewrites.verification import StatementVerification, Verification
+
+__all__ = ["Change", "Judge", "RewriteReport", "rewrite", "rewrite_source"]
 
 #: Bounds that keep a rewrite that keeps finding work from looping forever on a pathological statement.
 MAX_SITES_PER_REWRITE = 25
@@ -54,6 +59,9 @@ class Change(Displayable):
     applied: bool  # part of the report's output text
     dialect: str | None = None
     multiline: bool = False
+    checks: tuple[Condition, ...] = ()  # the conditions a machine can check
+    data_dependent: bool = False  # whether it pays off depends on the data (see Rewrite.data_dependent)
+    verification: Verification | None = None  # what the verified mode found (None: not verified)
 
     @cached_property
     def before(self) -> str:
@@ -74,6 +82,8 @@ class Change(Displayable):
         line = f"{self.span}: {self.rewrite} {self.name} [{what}] {self.rationale}"
         if self.conditions:
             line += " Holds only if: " + "; ".join(self.conditions) + "."
+        if self.verification is not None:
+            line += f" Verified: {self.verification.describe()}."
         return line
 
     def to_dict(self) -> dict[str, object]:
@@ -85,6 +95,9 @@ class Change(Displayable):
             "template": self.template,
             "rationale": self.rationale,
             "conditions": list(self.conditions),
+            "checks": [check.to_dict() for check in self.checks],
+            "data_dependent": self.data_dependent,
+            "verification": self.verification.to_dict() if self.verification is not None else None,
             "before": self.before,
             "after": self.after,
             **self.span.to_dict(),
@@ -101,6 +114,7 @@ class RewriteReport(Displayable):
     changes: list[Change] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # "path:line:col: message": unreadable, or we failed
     notes: list[str] = field(default_factory=list)  # statements left alone by design (templated ones)
+    verified: list[StatementVerification] = field(default_factory=list)  # per statement, with a Judge
 
     @property
     def applied(self) -> list[Change]:
@@ -125,7 +139,29 @@ class RewriteReport(Displayable):
             "changes": [change.to_dict() for change in self.changes],
             "problems": list(self.problems),
             "notes": list(self.notes),
+            "verified": [statement.to_dict() for statement in self.verified],
         }
+
+
+class Judge(Protocol):
+    """Decides which candidate changes are kept, e.g. by running them (:class:`sqltune.rewrites.verifier.Verifier`).
+
+    With a judge, the engine offers it every change it finds (APPLIED or ADVISED, templates aside) instead of
+    taking the APPLIED ones: :meth:`consider` returns the change with ``applied`` set to whether it is taken,
+    and a statement is rewritten only if :meth:`settle` keeps its changes (all of them or none).
+    """
+
+    def begin(self, statement: Statement) -> None:
+        """A statement's changes are about to be offered."""
+        ...
+
+    def consider(self, change: Change) -> Change:
+        """``change`` (not applied) as decided: ``applied`` and ``verification`` set."""
+        ...
+
+    def settle(self, changes: list[Change]) -> tuple[list[Change], StatementVerification | None]:
+        """The statement's changes with the final say on the taken ones (all kept or all revoked)."""
+        ...
 
 
 def rewrite(
@@ -154,11 +190,13 @@ def rewrite_source(
     *,
     rewrites: Sequence[Rewrite] | None = None,
     unsafe: bool = False,
+    judge: Judge | None = None,
 ) -> RewriteReport:
     """Rewrite every statement of ``source`` with ``rewrites`` (all registered ones when ``None``).
 
     A statement that does not parse, or on which a rewrite (or the engine) fails, is left as written and
-    reported in ``problems``; a templated statement is left alone with a note.
+    reported in ``problems``; a templated statement is left alone with a note. A ``judge`` decides which
+    changes are taken (``unsafe`` is then the judge's business); its statement verdicts are ``verified``.
     """
     rewrites = registered() if rewrites is None else rewrites
     get_dialect(dialect)  # an unknown dialect is a user error before any work
@@ -177,7 +215,13 @@ def rewrite_source(
             continue
         failures: list[str] = []
         try:
-            new_text, changes = _rewrite_statement(statement, known, dialect, rewrites, unsafe, failures)
+            if judge is not None:
+                judge.begin(statement)
+            new_text, changes = _rewrite_statement(statement, known, dialect, rewrites, unsafe, failures, judge)
+            if judge is not None:
+                changes, verdict = judge.settle(changes)
+                report.verified.extend([verdict] if verdict is not None else [])
+                new_text = new_text if any(change.applied for change in changes) else None
         except Exception as error:  # RecursionError included  # our own failure: this statement stays as written
             failures.append(f"{statement.span}: the rewrite engine failed: {_one_line(error)}")
             new_text, changes = None, []
@@ -249,6 +293,7 @@ def _rewrite_statement(
     rewrites: Sequence[Rewrite],
     unsafe: bool,
     failures: list[str],
+    judge: Judge | None = None,
 ) -> tuple[str | None, list[Change]]:
     assert statement.expression is not None
     original = statement.expression.copy()
@@ -271,6 +316,19 @@ def _rewrite_statement(
                 outcome = _attempt(entry, tree, schema, dialect, statement, failures)
                 if outcome is None or (positional and not keeps_order(outcome.expression, dialect, positional)):
                     break
+                if judge is not None and not outcome.template:
+                    if same(outcome.expression, tree, dialect):
+                        break
+                    change = judge.consider(_change(entry, outcome, tree, statement.span, False, dialect, multiline))
+                    if not change.applied:  # refused: reported with its evidence, the rewrite tried no further
+                        if (entry.id, hash(outcome.expression)) not in advised_seen:
+                            advised_seen.add((entry.id, hash(outcome.expression)))
+                            advice.append(change)
+                        break
+                    changes.append(change)
+                    tree = outcome.expression
+                    changed = progress = True
+                    continue
                 take = outcome.applied or (unsafe and not outcome.template)
                 if not take:
                     _collect_advice(
@@ -339,4 +397,6 @@ def _change(
         applied,
         dialect,
         multiline,
+        outcome.checks,
+        entry.data_dependent,
     )

@@ -52,6 +52,7 @@ from sqltune.core.predicates import (
 from sqltune.core.sqlglot import exp
 from sqltune.rewrites._analysis import FromItem, Scope, conjoin, is_deterministic, is_not_null, set_where
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site, shown
+from sqltune.rewrites.conditions import Condition, foreign_key
 from sqltune.schema import ForeignKey, Schema, fold
 
 __all__ = ["REWRITE", "join_elimination"]
@@ -211,6 +212,7 @@ class _Plan:
     partner: int
     links: list[_Link]
     conditions: tuple[str, ...] = ()
+    checks: tuple[Condition, ...] = ()  # the foreign key that would prove it, checkable on the data
 
 
 def _plain_left(item: FromItem) -> bool:
@@ -277,7 +279,11 @@ def _plans(terms: list[_Term], scope: Scope, index: int, item: FromItem, schema:
             condition = (
                 f"every non-NULL ({columns}) has a matching row in {item.table.name} (a foreign key would prove it)"
             )
-            advised.append(_Plan(position, chosen_links, (condition,)))
+            checks: tuple[Condition, ...] = ()
+            if isinstance(partner.node, exp.Table) and partner.cte is None and isinstance(item.node, exp.Table):
+                columns_of = [link.column.this for link in chosen_links]
+                checks = (foreign_key(condition, partner.node, columns_of, item.node, keys),)
+            advised.append(_Plan(position, chosen_links, (condition,), checks))
     return proven + advised
 
 
@@ -367,7 +373,7 @@ def _plan_site(
         + ", ".join(shown(link.column) for link in plan.links)
         + ")",
     )
-    return Site(apply, rationale, plan.conditions)
+    return Site(apply, rationale, plan.conditions, checks=plan.checks)
 
 
 def _not_null(link: _Link, partner: FromItem, filters: list[_Term], keys: dict[str, exp.Column]) -> bool:
@@ -462,4 +468,10 @@ def join_elimination(expression: exp.Expression, schema: Schema, dialect: str | 
     return best_site(REWRITE.id, expression, lambda tree: _sites(tree, schema))
 
 
-REWRITE = Rewrite("RW009", "join-elimination", "drop a to-one join whose columns are unused", join_elimination)
+REWRITE = Rewrite(
+    "RW009",
+    "join-elimination",
+    "drop a to-one join whose columns are unused",
+    join_elimination,
+    data_dependent=True,  # a join the planner already skips cheaply (a small table, an index) gains little
+)

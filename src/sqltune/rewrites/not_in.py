@@ -41,6 +41,7 @@ from sqltune.rewrites._analysis import (
 )
 from sqltune.rewrites._subquery_join import positional
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site, shown
+from sqltune.rewrites.conditions import Condition, column_not_null
 from sqltune.schema import Schema
 
 __all__ = ["REWRITE", "not_in_to_not_exists"]
@@ -100,18 +101,21 @@ def _site(
     for item in sub_scope.items:
         qualify(inner, item)
     conditions: list[str] = []
+    checks: list[Condition] = []
     # The outer SELECT's filters guard x only when the NOT IN is one of its WHERE conjuncts.
     if not proven_not_null(graph, value, filtered=top_level):
         conditions.append(
             f"{shown(moved)} is never NULL (NOT IN is NULL for a NULL x when the subquery returns rows; "
             "NOT EXISTS keeps the row)"
         )
+        checks += column_not_null(conditions[-1], value, outer_scope)
     if query_can_be_null(graph, subquery) is not False:
         conditions.append(
             f"{shown(inner)} is never NULL in the subquery's rows (one NULL makes NOT IN NULL for every row "
             "without a match)"
         )
-    return Site(_replace(negation, sub, inner, moved), RATIONALE, tuple(conditions))
+        checks += column_not_null(conditions[-1], projected, sub_scope)
+    return Site(_replace(negation, sub, inner, moved), RATIONALE, tuple(conditions), checks=tuple(checks))
 
 
 def _replace(

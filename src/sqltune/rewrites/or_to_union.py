@@ -146,5 +146,9 @@ def or_to_union_all(expression: exp.Expression, schema: Schema, dialect: str | N
 
 
 REWRITE = Rewrite(
-    "RW004", "or-to-union-all", "an OR across columns becomes UNION ALL branches with guards", or_to_union_all
+    "RW004",
+    "or-to-union-all",
+    "an OR across columns becomes UNION ALL branches with guards",
+    or_to_union_all,
+    data_dependent=True,  # each branch reads the table again: faster only when each disjunct is selective
 )

@@ -43,6 +43,7 @@ from sqltune.rewrites._subquery_join import (
     top_level_conjunct,
 )
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
+from sqltune.rewrites.conditions import benefit
 from sqltune.schema import Schema
 
 __all__ = ["REWRITE", "joinable_outer", "semi_join_to_join"]
@@ -75,8 +76,10 @@ def _site(found: Filter, dialect: str | None) -> Site | None:
     if found.unique(dialect):
         return join_site(found, RATIONALE)
     if found.distinct_form(dialect):
-        return join_site(found, DISTINCT_RATIONALE, (found.distinct_condition(),), distinct=True)
-    return join_site(found, RATIONALE, found.unique_conditions(dialect))
+        condition = found.distinct_condition()  # the same rows either way: only the measured speed decides
+        return join_site(found, DISTINCT_RATIONALE, (condition,), distinct=True, checks=(benefit(condition),))
+    conditions = found.unique_conditions(dialect)
+    return join_site(found, RATIONALE, conditions, checks=found.unique_checks(dialect))
 
 
 def semi_join_to_join(expression: exp.Expression, schema: Schema, dialect: str | None) -> RewriteOutcome | None:
@@ -88,4 +91,10 @@ def semi_join_to_join(expression: exp.Expression, schema: Schema, dialect: str |
     )
 
 
-REWRITE = Rewrite("RW002", "semi-join-to-join", "IN / EXISTS over a unique key becomes a JOIN", semi_join_to_join)
+REWRITE = Rewrite(
+    "RW002",
+    "semi-join-to-join",
+    "IN / EXISTS over a unique key becomes a JOIN",
+    semi_join_to_join,
+    data_dependent=True,  # planners often run the semi-join as well as the join: only the data can tell
+)

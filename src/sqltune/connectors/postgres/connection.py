@@ -37,6 +37,7 @@ from sqltune.connectors.postgres.layout import layout_facts, measure_layout, sam
 from sqltune.connectors.postgres.parameters import representative_params
 from sqltune.connectors.postgres.safety import Timeout, check_statement, timeout_ms, translate
 from sqltune.connectors.postgres.validate import measure_regressions as measure_with_real_indexes
+from sqltune.connectors.postgres.verify import check_fact, fetch_digest, timed_run
 from sqltune.connectors.postgres.whatif import HypoPGBackend, RealIndexBackend
 from sqltune.connectors.postgres.workload import (
     WorkloadStatement,
@@ -51,6 +52,8 @@ from sqltune.indexes.progress import Progress
 from sqltune.indexes.runtime import RuntimeCheck
 from sqltune.indexes.whatif import WhatIfBackend
 from sqltune.layout.model import Measured
+from sqltune.rewrites.resulthash import ResultHash
+from sqltune.rewrites.verification import Fact, Fetch, Run
 from sqltune.schema import Schema
 from sqltune.workload.model import Execution
 
@@ -213,6 +216,35 @@ class PostgresConnection(Closing):
         :func:`sqltune.connectors.postgres.layout.measure_layout`."""
         return measure_layout(self, table, queries, ddl, order_by, timeout_s=timeout_s)
 
+    # -- the rewrite verifier's port (sqltune.rewrites.verification.VerifyConnection) --------------------
+    def verify_fetch(self, sql: str, hasher: ResultHash, *, timeout_ms: int) -> Fetch:
+        """Run one query read-only and stream its rows into ``hasher`` (a server-side cursor, batch by batch);
+        see :func:`sqltune.connectors.postgres.verify.fetch_digest`. A query the database refuses is a
+        :class:`~sqltune.rewrites.verification.Fetch` with its (scrubbed) error."""
+        text = _query_only(sql)
+        try:
+            with self._transaction(timeout=timeout_ms) as cursor:
+                return fetch_digest(cursor, text, hasher, timeout_ms)
+        except QueryError as error:
+            return Fetch(None, None, _first_line(error))
+
+    def verify_run(self, sql: str, *, timeout_ms: int) -> Run:
+        """Time one query (``EXPLAIN (ANALYZE, TIMING OFF)``, rolled back) with its plan."""
+        text = _query_only(sql)
+        try:
+            with self._transaction(timeout=timeout_ms) as cursor:
+                return timed_run(cursor, text, timeout_ms)
+        except QueryError as error:
+            return Run(None, None, _first_line(error))
+
+    def verify_fact(self, sql: str, *, timeout_ms: int) -> Fact:
+        """The boolean of one read-only check query (``holds`` is ``None`` when it failed or timed out)."""
+        try:
+            with self._transaction(timeout=timeout_ms) as cursor:
+                return check_fact(cursor, check_statement(sql).sql)
+        except QueryError as error:
+            return Fact(None, _first_line(error))
+
     # -- running statements (also the star designer's port, sqltune.design.ports.DesignConnection) ------
     def query(
         self, sql: str, params: Sequence[Any] | None = None, *, timeout: Timeout | None = None
@@ -301,6 +333,19 @@ class PostgresConnection(Closing):
             yield
         except psycopg.Error as error:
             raise translate(error, self._secrets, broken=self.closed) from None
+
+
+def _query_only(sql: str) -> str:
+    """``sql`` as one statement that only reads (the verified mode runs nothing else, not even rolled back)."""
+    statement = check_statement(sql)
+    if statement.writes or statement.parameters:
+        raise ValueError("only read-only queries without parameters can be verified")
+    return statement.sql
+
+
+def _first_line(error: Exception) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
 
 
 # -- connecting ---------------------------------------------------------------------------------------------

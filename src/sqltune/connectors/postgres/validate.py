@@ -30,23 +30,31 @@ from sqltune.indexes.runtime import RuntimeCheck
 if TYPE_CHECKING:  # the connection offers this as a method: a runtime import would run back to it
     from sqltune.connectors.postgres.connection import PostgresConnection
 
-__all__ = ["measure_regressions"]
+__all__ = ["measure_regressions", "timed_plan"]
 
 
-def _execution(cursor: Any, sql: str, timeout_ms: int) -> tuple[float | None, set[str]]:
+def timed_plan(cursor: Any, sql: str, timeout_ms: int, *, timing: bool = True) -> tuple[float | None, Any]:
     """Planning plus execution time of ``sql`` in milliseconds under a savepoint (``None`` when it hit
-    ``timeout_ms``), and the index names its plan read (also when it timed out: from the plan without
-    ANALYZE)."""
+    ``timeout_ms``), and its ``EXPLAIN (FORMAT JSON)`` plan: with ANALYZE, or without it when it timed out.
+    ``timing=False`` leaves out the per-operator clock reads (``TIMING OFF``), which slow down plans that
+    run an operator many times, so that two plans compare by their own cost."""
+    options = "ANALYZE, FORMAT JSON" if timing else "ANALYZE, TIMING OFF, FORMAT JSON"
     cursor.execute("SAVEPOINT sqltune_measure")
     try:
         cursor.execute(f"SET LOCAL statement_timeout = {timeout_ms}")
-        plan = cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}").fetchone()[0]
-        return float(plan[0].get("Planning Time", 0.0)) + float(plan[0]["Execution Time"]), plan_index_names(plan)
+        plan = cursor.execute(f"EXPLAIN ({options}) {sql}").fetchone()[0]
+        return float(plan[0].get("Planning Time", 0.0)) + float(plan[0]["Execution Time"]), plan
     except psycopg.errors.QueryCanceled:
         cursor.execute("ROLLBACK TO SAVEPOINT sqltune_measure")
-        return None, plan_index_names(cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}").fetchone()[0])
+        return None, cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}").fetchone()[0]
     finally:
         cursor.execute("ROLLBACK TO SAVEPOINT sqltune_measure")
+
+
+def _execution(cursor: Any, sql: str, timeout_ms: int) -> tuple[float | None, set[str]]:
+    """:func:`timed_plan`'s time, and the index names its plan read (also when it timed out)."""
+    ms, plan = timed_plan(cursor, sql, timeout_ms)
+    return ms, plan_index_names(plan)
 
 
 def measure_regressions(
