@@ -130,6 +130,14 @@ def test_without_a_previous_run_there_is_nothing_to_regress(recorded: Recorded) 
     assert "SQ002" in result.stdout and "DBT001" not in result.stdout
 
 
+def test_within_the_threshold_there_is_no_regression(recorded: Recorded) -> None:
+    project, previous = recorded()
+    result = run_cli(str(project), "--previous", str(previous), "--time-factor", "100")
+    assert result.exit_code == 0
+    assert "\nNo regressions.\n" in result.stdout and "DBT001" not in result.stdout
+    assert run_cli(str(project), "--previous", str(previous), "--min-seconds", "5").exit_code == 0
+
+
 def test_new_removed_and_failed_models_and_fail_on(recorded: Recorded) -> None:
     project, previous = recorded()
 
