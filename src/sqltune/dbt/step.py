@@ -252,8 +252,8 @@ def check_project(
         for model in analysed:
             code = manifest.nodes[model.unique_id].compiled_code or run.results[model.unique_id].compiled_code
             raw = report.sources.get(model.path or "")
-            if code is None or raw is None:
-                model.notes.append("not explained: the manifest has no compiled code for it")
+            if code is None or raw is None:  # (a model file that cannot be read is a problem of the report)
+                model.notes.append("not explained: " + ("no compiled code for it" if raw else "its file is unreadable"))
                 continue
             _explain(model, code, raw, connection, (schema, settings, dialect), report)
     fallback = str(project / PROJECT_FILE)
