@@ -21,6 +21,7 @@ _EXPORTS = {
     "advise_layout": "sqltune.layout.advisor",
     "design_star_schema": "sqltune.design",
     "analyze": "sqltune.api",
+    "check_dbt": "sqltune.api",
     "lint": "sqltune.api",
     "Config": "sqltune.core.config",
     "load_config": "sqltune.core.config",
@@ -54,6 +55,7 @@ __all__ = [
     "advise_indexes",
     "advise_layout",
     "analyze",
+    "check_dbt",
     "connect",
     "design_star_schema",
     "lint",
@@ -62,7 +64,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from sqltune.api import analyze, lint, rewrite
+    from sqltune.api import analyze, check_dbt, lint, rewrite
     from sqltune.connectors import connect
     from sqltune.core.config import Config, load_config
     from sqltune.core.findings import Finding, Fix, Report, Severity

@@ -1,4 +1,5 @@
-"""The Python API: :func:`lint`, :func:`analyze` and :func:`rewrite` over SQL text, files, directories or globs.
+"""The Python API: :func:`lint`, :func:`analyze` and :func:`rewrite` over SQL text, files, directories or globs,
+and :func:`check_dbt`, the dbt step over a built project's artifacts.
 
 Every entry point (these and :func:`sqltune.advise_indexes`) decides "SQL text or a path" with one rule,
 :func:`sqltune.core.source.sources_from`, documented in docs/python-api.md.
@@ -15,10 +16,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqltune.connectors.timeouts import Timeout, timeout_ms
-from sqltune.core.config import Config
+from sqltune.core.config import Config, load_config
 from sqltune.core.findings import Report
 from sqltune.core.source import STRING_PATH, Problem, Source, SqlOrPaths, sources_from
 from sqltune.graph import QueryGraph
@@ -30,7 +31,10 @@ from sqltune.rewrites.verifier import Verifier
 from sqltune.schema import Schema
 from sqltune.schema.migrations import apply_statements
 
-__all__ = ["analyze", "lint", "live_schema", "rewrite"]
+if TYPE_CHECKING:
+    from sqltune.dbt import DbtReport
+
+__all__ = ["analyze", "check_dbt", "lint", "live_schema", "rewrite"]
 
 SchemaLike = Schema | str | os.PathLike[str] | Mapping[str, Any] | None
 
@@ -148,3 +152,48 @@ def live_schema(connection: Any) -> Schema:
     search_path = [str(row[0]) for row in connection.query("SELECT unnest(current_schemas(false))")]
     schema: Schema = connection.schema(search_path or ("public",))
     return schema
+
+
+def check_dbt(
+    project_dir: str | os.PathLike[str],
+    *,
+    previous: str | os.PathLike[str] | None = None,
+    connection: Any = None,
+    top: int = 10,
+    time_factor: float = 1.5,
+    min_seconds: float = 1.0,
+    target_dir: str = "target",
+    config: Config | None = None,
+    timeout: str | float = "30s",
+) -> DbtReport:
+    """The dbt step over ``project_dir``'s ``target/manifest.json`` and ``target/run_results.json``: the ``top``
+    slowest models linted (and, with a ``connection``, explained), compared with the ``previous`` run's
+    ``run_results.json`` (a file, or a folder holding one), findings on the model files. See docs/dbt.md.
+
+    ``connection`` is a PostgreSQL DSN or URL, a mapping of libpq keywords or a SQLAlchemy engine (opened
+    read-only for the call, each EXPLAIN limited to ``timeout``), or a connection from
+    :func:`sqltune.connect`. The lint configuration is the project's (``.sqltune.toml`` or ``pyproject.toml``
+    found from ``project_dir``) unless ``config`` is given.
+    """
+    from sqltune.dbt import check_project
+
+    def step(opened: Any) -> DbtReport:
+        return check_project(
+            project_dir,
+            target_dir=target_dir,
+            previous=previous,
+            connection=opened,
+            top=top,
+            time_factor=time_factor,
+            min_seconds=min_seconds,
+            config=config or load_config(start=project_dir),
+        )
+
+    if connection is None or hasattr(connection, "explain"):
+        return step(connection)
+    from sqltune.connectors.engines import require_engine
+    from sqltune.connectors.postgres import connect
+
+    require_engine(connection, ("postgres",), "the dbt step")
+    with connect(connection, statement_timeout=timeout) as opened:
+        return step(opened)

@@ -56,6 +56,7 @@ def user_errors(function: F) -> F:
 #: ``sqltune lint`` never pays for the plan, rewrite or index machinery.
 COMMANDS = {
     "baseline": "sqltune.cli.baseline",
+    "dbt": "sqltune.cli.dbt",
     "design": "sqltune.cli.design",
     "explain": "sqltune.cli.plan",
     "fix": "sqltune.cli.fix",

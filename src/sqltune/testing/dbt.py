@@ -10,14 +10,17 @@ environment of its own, like fakesnow (:mod:`sqltune.testing.venvs`). The tests 
 - :data:`SNOWFLAKE_REQUIREMENTS` and :func:`ensure_dbt_snowflake`: dbt with dbt-snowflake, in an environment
   of its own (it pins its own Snowflake connector), which the designer's tests point at the fakesnow server;
 - :func:`write_profile`: a ``profiles.yml`` for a libpq DSN and a schema;
-- :func:`build`: ``dbt build`` of a project into a target folder; the completed process.
+- :func:`build`: ``dbt build`` of a project into a target folder (``--vars`` when given); the completed process;
+- :func:`project_with`: a copy of a project with more files laid over it (a model added for one test).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 __all__ = [
@@ -27,6 +30,7 @@ __all__ = [
     "build",
     "ensure_dbt",
     "ensure_dbt_snowflake",
+    "project_with",
     "write_profile",
 ]
 
@@ -77,18 +81,38 @@ def write_profile(folder: Path, dsn: str, schema: str) -> Path:
     return path
 
 
-def build(project: Path, dsn: str, schema: str, work: Path, timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
-    """``dbt build`` of a copy of ``project`` (dbt writes beside the project) in ``work``, into ``schema``;
-    artifacts in ``work/project/target``."""
+def build(
+    project: Path,
+    dsn: str,
+    schema: str,
+    work: Path,
+    timeout_s: float = 120,
+    variables: Mapping[str, object] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``dbt build`` of a copy of ``project`` (dbt writes beside the project) in ``work``, into ``schema``, with
+    the project's ``variables`` set (``--vars``); artifacts in ``work/project/target``."""
     copy = work / "project"
     shutil.copytree(project, copy, dirs_exist_ok=True)
     profiles = write_profile(work / "profiles", dsn, schema).parent
     environment = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_USE_COLORS": "false"}
+    command = [str(ensure_dbt()), "build", "--profiles-dir", str(profiles), "--project-dir", str(copy)]
+    if variables:
+        command += ["--vars", json.dumps(dict(variables))]
     return subprocess.run(
-        [str(ensure_dbt()), "build", "--profiles-dir", str(profiles), "--project-dir", str(copy)],
+        command,
         cwd=copy,
         capture_output=True,
         text=True,
         timeout=timeout_s,
         env=environment,
     )
+
+
+def project_with(project: Path, extra: Path, folder: Path) -> Path:
+    """A copy of ``project`` in ``folder`` with every file under ``extra`` added at the same relative path."""
+    shutil.copytree(project, folder, dirs_exist_ok=True)
+    for path in extra.rglob("*"):
+        if path.is_file():
+            (folder / path.relative_to(extra)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, folder / path.relative_to(extra))
+    return folder
