@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from sqltune.core.predicates import aggregates_rows, has_window, set_branches, strip_parens
+from sqltune.core.predicates import aggregates_rows, conjuncts, has_window, set_branches, strip_parens
 from sqltune.core.predicates import own_nodes as own_subtree
 from sqltune.core.sqlglot import exp
 from sqltune.schema import Schema, Table, fold
@@ -67,6 +67,19 @@ def is_not_null(node: exp.Expression) -> exp.Expression:
 def is_null(node: exp.Expression) -> exp.Expression:
     """``node IS NULL``."""
     return exp.Is(this=node, expression=exp.Null())
+
+
+def is_not_true(predicate: exp.Expression, dialect: str | None) -> exp.Expression:
+    """``(p) IS NOT TRUE``; ``NOT COALESCE(p, FALSE)`` where sqlglot would print IS NOT TRUE as a plain NOT."""
+    if (dialect or "").lower() in _COALESCE_GUARD:
+        return exp.Not(this=exp.Coalesce(this=predicate, expressions=[exp.false()]))
+    return exp.Is(this=exp.Paren(this=predicate), expression=exp.true(), negate=True)
+
+
+#: Dialects for which sqlglot prints ``IS NOT TRUE`` as ``NOT (...)``, which is NULL (not TRUE) for a NULL.
+_COALESCE_GUARD = frozenset({"snowflake", "trino", "presto", "athena", "dremio", "exasol", "teradata"})
+#: Dialects without a boolean type in expressions: no ``IS NOT TRUE`` guard can be written portably.
+NO_BOOLEANS = frozenset({"tsql", "oracle", "fabric"})
 
 
 def conjoin(parts: Iterable[exp.Expression]) -> exp.Expression | None:
@@ -330,6 +343,18 @@ def qualify(node: exp.Expression, item: FromItem) -> None:
     for column in own_columns(node) if not isinstance(node, exp.Column) else [node]:
         if not column.table and fold(column.name) in item.columns:
             column.set("table", item.identifier)
+
+
+def filtered_selects(tree: exp.Expression, schema: Schema) -> Iterator[tuple[exp.Select, list[exp.Expression], Scope]]:
+    """Each SELECT of ``tree`` that has a WHERE and whose FROM items are all known: the SELECT, its WHERE
+    conjuncts and its scope (the sites of the rewrites that work on filters)."""
+    for select in tree.find_all(exp.Select):
+        where = select.args.get("where")
+        if not isinstance(where, exp.Where):
+            continue
+        scope = Scope(select, schema)
+        if scope.complete:
+            yield select, conjuncts(where.this), scope
 
 
 def enclosing_select(node: exp.Expression) -> exp.Select | None:

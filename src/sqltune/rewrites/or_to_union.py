@@ -30,7 +30,7 @@ from collections.abc import Callable
 
 from sqltune.core.predicates import aggregates_rows, conjuncts, disjuncts, has_window
 from sqltune.core.sqlglot import exp
-from sqltune.rewrites._analysis import conjoin, is_deterministic, own_columns, set_where
+from sqltune.rewrites._analysis import NO_BOOLEANS, conjoin, is_deterministic, is_not_true, own_columns, set_where
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
 from sqltune.schema import Schema, fold
 
@@ -79,7 +79,7 @@ def _reads_null_extended(branches: list[exp.Expression], select: exp.Select) -> 
 
 def _sites(tree: exp.Expression, dialect: str | None) -> list[Site]:
     sites: list[Site] = []
-    if (dialect or "").lower() in _NO_BOOLEANS:
+    if (dialect or "").lower() in NO_BOOLEANS:
         return sites
     for select in tree.find_all(exp.Select):
         where = select.args.get("where")
@@ -101,19 +101,6 @@ def _sites(tree: exp.Expression, dialect: str | None) -> list[Site]:
     return sites
 
 
-def _not_true(predicate: exp.Expression, dialect: str | None) -> exp.Expression:
-    """``(p) IS NOT TRUE``; ``NOT COALESCE(p, FALSE)`` where sqlglot would print IS NOT TRUE as a plain NOT."""
-    if (dialect or "").lower() in _COALESCE_GUARD:
-        return exp.Not(this=exp.Coalesce(this=predicate, expressions=[exp.false()]))
-    return exp.Is(this=exp.Paren(this=predicate), expression=exp.true(), negate=True)
-
-
-#: Dialects for which sqlglot prints ``IS NOT TRUE`` as ``NOT (...)``, which is NULL (not TRUE) for a NULL.
-_COALESCE_GUARD = frozenset({"snowflake", "trino", "presto", "athena", "dremio", "exasol", "teradata"})
-#: Dialects without a boolean type in expressions: no guard can be written portably, so no split.
-_NO_BOOLEANS = frozenset({"tsql", "oracle", "fabric"})
-
-
 def _split(
     select: exp.Select, rest: list[exp.Expression], branches: list[exp.Expression], dialect: str | None
 ) -> Callable[[], None]:
@@ -125,7 +112,7 @@ def _split(
             query.set("distinct", None)
             guards: list[exp.Expression] = []
             if not distinct:
-                guards = [_not_true(earlier.copy(), dialect) for earlier in branches[:position]]
+                guards = [is_not_true(earlier.copy(), dialect) for earlier in branches[:position]]
             set_where(query, conjoin([*(c.copy() for c in rest), _wrap(branch.copy()), *guards]))
             queries.append(query)
         union: exp.Expression = queries[0]

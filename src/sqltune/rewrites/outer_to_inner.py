@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqltune.core.predicates import conjuncts, null_rejected
+from sqltune.core.predicates import null_rejected
 from sqltune.core.sqlglot import exp
-from sqltune.rewrites._analysis import FromItem, Scope
+from sqltune.rewrites._analysis import FromItem, Scope, filtered_selects
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
 from sqltune.schema import Schema
 
@@ -51,14 +51,7 @@ def null_rejecting(conjunct: exp.Expression, item: FromItem, scope: Scope) -> bo
 
 def _sites(tree: exp.Expression, schema: Schema) -> list[Site]:
     sites: list[Site] = []
-    for select in tree.find_all(exp.Select):
-        where = select.args.get("where")
-        if not isinstance(where, exp.Where):
-            continue
-        scope = Scope(select, schema)
-        if not scope.complete:
-            continue
-        parts = conjuncts(where.this)
+    for _, parts, scope in filtered_selects(tree, schema):
         rejected = {id(item) for item in scope.items if any(null_rejecting(c, item, scope) for c in parts)}
         for index, item in enumerate(scope.items):
             side = item.side

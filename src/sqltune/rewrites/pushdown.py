@@ -29,7 +29,15 @@ from collections.abc import Callable
 
 from sqltune.core.predicates import aggregates_rows, conjuncts, has_window, strip_parens
 from sqltune.core.sqlglot import exp
-from sqltune.rewrites._analysis import FromItem, Scope, conjoin, is_deterministic, own_columns, set_where
+from sqltune.rewrites._analysis import (
+    FromItem,
+    Scope,
+    conjoin,
+    filtered_selects,
+    is_deterministic,
+    own_columns,
+    set_where,
+)
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
 from sqltune.rewrites.having_to_where import _EQUALITY_COMPATIBLE, CONDITION
 from sqltune.schema import Schema, fold
@@ -100,13 +108,7 @@ def _grouping(body: exp.Select) -> list[str] | None:
 
 def _sites(tree: exp.Expression, schema: Schema) -> list[Site]:
     sites: list[Site] = []
-    for select in tree.find_all(exp.Select):
-        where = select.args.get("where")
-        if not isinstance(where, exp.Where):
-            continue
-        scope = Scope(select, schema)
-        if not scope.complete:
-            continue
+    for select, parts, scope in filtered_selects(tree, schema):
         for item in scope.items:
             body = _body(item, tree)
             if body is None or not _pushable(body):
@@ -114,7 +116,7 @@ def _sites(tree: exp.Expression, schema: Schema) -> list[Site]:
             mapping = _projection_map(body)
             if mapping is None:
                 continue
-            for conjunct in conjuncts(where.this):
+            for conjunct in parts:
                 site = _site(select, conjunct, item, body, mapping, scope)
                 if site is not None:
                     sites.append(site)

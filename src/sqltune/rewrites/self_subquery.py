@@ -38,23 +38,23 @@ from collections.abc import Callable
 from sqltune.core.predicates import conjuncts, strip_parens
 from sqltune.core.sqlglot import exp
 from sqltune.rewrites._analysis import (
+    NO_BOOLEANS,
     FromItem,
     Scope,
     conjoin,
+    filtered_selects,
     is_deterministic,
     is_not_null,
+    is_not_true,
     plain_subquery,
     set_where,
 )
 from sqltune.rewrites._keys import keeps_a_row
 from sqltune.rewrites.base import Rewrite, RewriteOutcome, Site, best_site
-from sqltune.rewrites.or_to_union import _not_true as not_true
 from sqltune.schema import Schema, fold
 
 __all__ = ["REWRITE", "self_subquery"]
 
-#: Dialects without boolean expressions: ``(p) IS NOT TRUE`` cannot be written, so no NOT forms.
-_NO_BOOLEANS = frozenset({"tsql", "oracle", "fabric"})
 
 RATIONALE = (
     "the subquery re-reads the outer row's own table and matches it by a unique key, so it can only find the "
@@ -127,7 +127,7 @@ def _site(term: exp.Expression, select: exp.Select, scope: Scope, dialect: str |
     if found is None:
         return None
     query, pairs, negated = found
-    if negated and (dialect or "").lower() in _NO_BOOLEANS:
+    if negated and (dialect or "").lower() in NO_BOOLEANS:
         return None
     inner = Scope(query, scope.schema)
     if not inner.complete or len(inner.items) != 1 or inner.items[0].table is None:
@@ -200,7 +200,7 @@ def _replace(
         position = next(i for i, t in enumerate(existing) if t is term)
         if negated:
             condition = conjoin(replacement)
-            new = [not_true(condition, dialect)] if condition is not None else [exp.false()]
+            new = [is_not_true(condition, dialect)] if condition is not None else [exp.false()]
         else:
             new = replacement
         set_where(select, conjoin([*existing[:position], *new, *existing[position + 1 :]]))
@@ -210,14 +210,8 @@ def _replace(
 
 def _sites(tree: exp.Expression, schema: Schema, dialect: str | None) -> list[Site]:
     sites: list[Site] = []
-    for select in tree.find_all(exp.Select):
-        where = select.args.get("where")
-        if not isinstance(where, exp.Where):
-            continue
-        scope = Scope(select, schema)
-        if not scope.complete:
-            continue
-        for term in conjuncts(where.this):
+    for select, parts, scope in filtered_selects(tree, schema):
+        for term in parts:
             site = _site(term, select, scope, dialect)
             if site is not None:
                 sites.append(site)
