@@ -182,7 +182,8 @@ class _Comparison:
         parts = [f"plan of template {new.fingerprint} (rank {new.rank}) changed: " + "; ".join(described)]
         if old.cost is not None and new.cost is not None:
             factor = f" ({costlier:.1f}x)" if costlier else ""
-            parts.append(f"estimated cost {old.cost:,.2f} -> {new.cost:,.2f}{factor}")
+            what, digits = ("bytes assigned", 0) if new.cost_unit == "bytes" else ("estimated cost", 2)
+            parts.append(f"{what} {old.cost:,.{digits}f} -> {new.cost:,.{digits}f}{factor}")
         if times["new_mean_ms"] is not None and times["old_mean_ms"] is not None:
             ratio = f" ({times['time_ratio']:.1f}x)" if times["time_ratio"] else ""
             parts.append(
