@@ -140,3 +140,30 @@ def test_an_index_that_stopped_being_used_while_its_table_was_read(shop: str, ru
     unused = [finding for finding in report.findings if finding.code == "RG003"]
     assert [finding.subject for finding in unused] == ["public.orders_customer_idx"]
     assert unused[0].details["seq_scans"] >= 5 and "was not used since the old snapshot" in unused[0].message
+
+
+def test_a_select_that_writes_is_refused_and_a_slow_one_times_out_and_the_snapshot_goes_on(
+    shop: str, run_sql: Callable[..., None]
+) -> None:
+    """EXPLAIN ANALYZE runs in a read-only transaction: a query whose function writes is refused by the server;
+    a query slower than the timeout is cancelled. Both are recorded with the error; the others get plans."""
+    run_sql(shop, "CREATE TABLE audit (id int)")
+    run_sql(shop, "CREATE FUNCTION bump() RETURNS int LANGUAGE sql AS 'INSERT INTO audit VALUES (42) RETURNING 1'")
+    workload = Workload("postgres").extend(
+        [
+            Execution("SELECT count(*) FROM orders a, orders b WHERE a.total < b.total", duration_ms=9000.0),
+            Execution("SELECT bump() FROM customers WHERE id = 1", duration_ms=20.0),
+            Execution("SELECT id, total FROM orders WHERE customer_id = 5", duration_ms=10.0),
+        ]
+    )
+    with sqltune.connect(shop) as connection:
+        started = time.monotonic()
+        snapshot = sqltune.take_snapshot(connection, workload, analyze=True, timeout_s=0.3)
+        assert time.monotonic() - started < 10  # the cross join alone would run for minutes
+        assert not connection.closed  # a connection passed in is the caller's
+    slow, writing, lookup = snapshot.templates
+    assert "statement timeout" in (slow.error or "") and not slow.shape
+    assert "read-only transaction" in (writing.error or "")
+    assert lookup.analyzed and lookup.error is None and lookup.shape
+    with psycopg.connect(shop) as db:
+        assert db.execute("SELECT count(*) FROM audit").fetchone() == (0,)

@@ -19,7 +19,7 @@ connection has already scrubbed of secrets.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -115,7 +115,7 @@ def read_tables(cursor: Cursor, schemas: Iterable[str] | None = None) -> list[Ta
     return tables
 
 
-def _explain(connection: PostgresConnection, sql: str, *, analyze: bool, timeout: int) -> tuple[Any, bool]:
+def _explain(connection: PostgresConnection, sql: str, *, analyze: bool, timeout: Timeout) -> tuple[Any, bool]:
     """The plan of one template (see the module's docstring for when ANALYZE runs) and whether it was run."""
     statement = check_statement(sql)
     run = analyze and not statement.writes
@@ -136,7 +136,7 @@ def take_snapshot(
     """A snapshot of the database ``connection`` reads: the ``top`` templates of ``workload`` (``None``: the
     database's ``pg_stat_statements``) with their plans, and index and table statistics of ``schemas``
     (``None``: every user schema). ``timeout_s`` limits each statement."""
-    limit = timeout_ms(timeout_s)
+    limit = timedelta(milliseconds=timeout_ms(timeout_s))  # checked once; a bare number would mean seconds
     cumulative = workload is None
     if workload is None:
         workload = Workload.from_pg_stat_statements(connection, limit=max(top * _READ_FACTOR, 100))
