@@ -37,6 +37,10 @@ _EXPORTS = {
     "rewrite": "sqltune.api",
     "Workload": "sqltune.workload",
     "Schema": "sqltune.schema",
+    "take_snapshot": "sqltune.api",
+    "compare_snapshots": "sqltune.api",
+    "Snapshot": "sqltune.regressions",
+    "RegressionReport": "sqltune.regressions",
 }
 
 __all__ = [
@@ -47,24 +51,28 @@ __all__ = [
     "InputProblem",
     "Problem",
     "QueryGraph",
+    "RegressionReport",
     "Report",
     "Schema",
     "Severity",
+    "Snapshot",
     "Workload",
     "__version__",
     "advise_indexes",
     "advise_layout",
     "analyze",
     "check_dbt",
+    "compare_snapshots",
     "connect",
     "design_star_schema",
     "lint",
     "load_config",
     "rewrite",
+    "take_snapshot",
 ]
 
 if TYPE_CHECKING:
-    from sqltune.api import analyze, check_dbt, lint, rewrite
+    from sqltune.api import analyze, check_dbt, compare_snapshots, lint, rewrite, take_snapshot
     from sqltune.connectors import connect
     from sqltune.core.config import Config, load_config
     from sqltune.core.findings import Finding, Fix, Report, Severity
@@ -73,6 +81,7 @@ if TYPE_CHECKING:
     from sqltune.graph import ColumnRole, QueryGraph
     from sqltune.indexes.advisor import advise_indexes
     from sqltune.layout.advisor import advise_layout
+    from sqltune.regressions import RegressionReport, Snapshot
     from sqltune.schema import Schema
     from sqltune.workload import Workload
 

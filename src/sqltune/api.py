@@ -9,6 +9,8 @@ Every entry point (these and :func:`sqltune.advise_indexes`) decides "SQL text o
 ['SQ001', 'SQ002']
 >>> [graph.base_tables()[0].name for graph in analyze("SELECT id FROM orders")]
 ['orders']
+
+:func:`take_snapshot` and :func:`compare_snapshots` are the pipeline checks (docs/pipeline-checks.md).
 """
 
 from __future__ import annotations
@@ -24,17 +26,20 @@ from sqltune.core.findings import Report
 from sqltune.core.source import STRING_PATH, Problem, Source, SqlOrPaths, sources_from
 from sqltune.graph import QueryGraph
 from sqltune.linter.engine import Linter
+from sqltune.regressions import RegressionReport, Snapshot
+from sqltune.regressions import compare_snapshots as compare
 from sqltune.rewrites.engine import RewriteReport, rewrite_source
 from sqltune.rewrites.registry import select_rewrites
 from sqltune.rewrites.verification import Progress, VerifyConnection, VerifyOptions
 from sqltune.rewrites.verifier import Verifier
 from sqltune.schema import Schema
 from sqltune.schema.migrations import apply_statements
+from sqltune.workload import Workload
 
 if TYPE_CHECKING:
     from sqltune.dbt import DbtReport
 
-__all__ = ["analyze", "check_dbt", "lint", "live_schema", "rewrite"]
+__all__ = ["analyze", "check_dbt", "compare_snapshots", "lint", "live_schema", "rewrite", "take_snapshot"]
 
 SchemaLike = Schema | str | os.PathLike[str] | Mapping[str, Any] | None
 
@@ -197,3 +202,104 @@ def check_dbt(
     require_engine(connection, ("postgres",), "the dbt step")
     with connect(connection, statement_timeout=timeout) as opened:
         return step(opened)
+
+
+#: Workload names that mean "what the database itself records" (the connection's own statistics).
+_LIVE_WORKLOADS = {"pg_stat_statements", "query_history"}
+
+
+def _snapshot_connection(connection: Any, timeout_s: float) -> tuple[Any, bool]:
+    """A sqltune connection for ``connection`` and whether it was opened here (then it is closed here)."""
+    kind = type(connection)
+    if kind.__name__ in ("PostgresConnection", "SnowflakeConnection") and kind.__module__.startswith(
+        "sqltune.connectors."
+    ):
+        return connection, False
+    if kind.__module__.startswith("snowflake.connector"):  # an open snowflake.connector connection: wrapped
+        from sqltune.connectors.snowflake import connect as wrap
+
+        return wrap(connection=connection, statement_timeout_s=timeout_s), False
+    from sqltune.connectors import connect
+    from sqltune.connectors.engines import require_engine
+
+    require_engine(connection, ("postgres", "snowflake"), "take_snapshot")
+    return connect(connection, statement_timeout=timeout_s), True
+
+
+def _snapshot_workload(
+    workload: Workload | str | os.PathLike[str] | Iterable[Any] | None, dialect: str
+) -> Workload | None:
+    if workload is None or isinstance(workload, Workload):
+        return workload
+    if isinstance(workload, str) and workload.strip() in _LIVE_WORKLOADS:
+        return None
+    paths = [workload] if isinstance(workload, str | os.PathLike) else list(workload)
+    return Workload.read(*paths, dialect=dialect)
+
+
+def take_snapshot(
+    connection: Any,
+    workload: Workload | str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None = None,
+    *,
+    top: int = 50,
+    analyze: bool = False,
+    timeout_s: float = 30.0,
+    schemas: Iterable[str] | None = None,
+    days: int = 1,
+) -> Snapshot:
+    """A :class:`~sqltune.regressions.Snapshot` of a database: its workload's ``top`` templates with their
+    plans (EXPLAIN; EXPLAIN ANALYZE of the reading ones with ``analyze=True``, PostgreSQL only), index usage,
+    table statistics and, on Snowflake, the clustering of clustered tables. Nothing is written to the database.
+
+    ``connection`` is anything :func:`sqltune.connect` takes (a PostgreSQL DSN, URL, mapping or SQLAlchemy
+    object; a ``snowflake://`` URL), an open sqltune connection, or an open ``snowflake.connector`` one; a
+    connection opened here is closed here. ``workload`` is a :class:`~sqltune.Workload`, files to read one
+    from (server logs, exports, SQL, a saved workload), or ``None`` (also ``"pg_stat_statements"`` /
+    ``"query_history"``) for what the database records: ``pg_stat_statements``, or on Snowflake the query
+    history of the last ``days``. ``timeout_s`` limits every statement (PostgreSQL, and Snowflake connections
+    opened here); ``schemas`` limits the PostgreSQL index and table statistics to those schemas.
+    """
+    opened, owned = _snapshot_connection(connection, timeout_s)
+    try:
+        if opened.dialect == "snowflake":
+            from sqltune.connectors.snowflake.snapshot import take_snapshot as take_snowflake
+
+            source = _snapshot_workload(workload, "snowflake")
+            return take_snowflake(opened, source, top=top, analyze=analyze, days=days)
+        from sqltune.connectors.postgres.snapshot import take_snapshot as take_postgres
+
+        source = _snapshot_workload(workload, "postgres")
+        return take_postgres(opened, source, top=top, analyze=analyze, timeout_s=timeout_s, schemas=schemas)
+    finally:
+        if owned:
+            opened.close()
+
+
+def compare_snapshots(
+    old: Snapshot | str | os.PathLike[str],
+    new: Snapshot | str | os.PathLike[str],
+    *,
+    time_factor: float = 1.5,
+    min_mean_ms: float = 1.0,
+    top: int = 10,
+    cost_factor: float = 1.5,
+    depth_factor: float = 1.5,
+    fail_on: str = "warning",
+) -> RegressionReport:
+    """What got slower from ``old`` to ``new`` (snapshots, or the directories they were saved in): plan
+    changes, mean-time regressions beyond ``time_factor`` (of templates with a mean of ``min_mean_ms`` or
+    more), indexes unused or gone, clustering depth grown beyond ``depth_factor``, templates new in the ``top``.
+    ``report.failed`` is whether a finding is at or above ``fail_on``. See
+    :mod:`sqltune.regressions.compare`."""
+    before = old if isinstance(old, Snapshot) else Snapshot.load(old)
+    after = new if isinstance(new, Snapshot) else Snapshot.load(new)
+    return compare(
+        before,
+        after,
+        time_factor=time_factor,
+        min_mean_ms=min_mean_ms,
+        top=top,
+        cost_factor=cost_factor,
+        depth_factor=depth_factor,
+        fail_on=fail_on,
+    )

@@ -95,6 +95,11 @@ class PostgresConnection(Closing):
     def database(self) -> str:
         return str(self._connection.info.dbname)
 
+    @property
+    def address(self) -> str:
+        """``host:port/database`` as connected: what messages and snapshots name, never a user or password."""
+        return self._display
+
     def settings(self) -> dict[str, str]:
         """Planner-relevant settings as ``SHOW`` prints them (``{"work_mem": "4MB", "jit": "on", ...}``).
 

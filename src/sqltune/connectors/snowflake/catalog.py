@@ -5,6 +5,7 @@
 - :func:`column_type`: a column's type, spelled as sqltune spells DDL read with ``dialect="snowflake"``;
 - :func:`clustering_columns`: the expressions of a clustering key;
 - :func:`clustering_information`: ``SYSTEM$CLUSTERING_INFORMATION`` of a table, parsed;
+- :func:`table_statistics`: every table's row count, bytes and clustering key, in one query;
 - :func:`current`: a context function's value (``CURRENT_DATABASE()``).
 
 Every function reads through a :class:`~sqltune.connectors.snowflake.safety.Run`; the public entry points
@@ -23,7 +24,15 @@ from sqltune.connectors.errors import QueryError
 from sqltune.connectors.snowflake.safety import Run, quoted, stored, variant
 from sqltune.schema import Column, ForeignKey, Index, Schema, Table, TableStats, normalise_type
 
-__all__ = ["clustering_columns", "clustering_cost", "clustering_information", "column_type", "current", "load_schema"]
+__all__ = [
+    "clustering_columns",
+    "clustering_cost",
+    "clustering_information",
+    "column_type",
+    "current",
+    "load_schema",
+    "table_statistics",
+]
 
 # VARCHAR without a length is VARCHAR(16777216): the longest string Snowflake stores.
 _MAX_VARCHAR = 16_777_216
@@ -187,6 +196,32 @@ def _keys(run: Run, scope: str, schema_name: str, tables: Mapping[tuple[str, str
         table.foreign_keys.append(
             ForeignKey(tuple(p[1] for p in parts), parts[0][3], tuple(p[2] for p in parts), name=fk_name or None)
         )
+
+
+def table_statistics(run: Run, database: str | None = None) -> list[dict[str, Any]]:
+    """The base tables of ``database`` (default: the session's) with ``database``, ``schema``, ``name``,
+    ``rows``, ``bytes`` and ``clustering_key`` (``None`` when the table has none), from one
+    ``INFORMATION_SCHEMA.TABLES`` query."""
+    stored_database = stored(database) if database else current(run, "CURRENT_DATABASE()")
+    if not stored_database:
+        raise ValueError("no database: pass database= or connect with database=")
+    rows = run(
+        "SELECT TABLE_CATALOG, TABLE_SCHEMA, TABLE_NAME, ROW_COUNT, BYTES, CLUSTERING_KEY"
+        f" FROM {quoted(stored_database)}.INFORMATION_SCHEMA.TABLES"
+        " WHERE TABLE_SCHEMA <> 'INFORMATION_SCHEMA' AND TABLE_TYPE = 'BASE TABLE'"
+        " ORDER BY TABLE_SCHEMA, TABLE_NAME"
+    )
+    return [
+        {
+            "database": str(row["table_catalog"]),
+            "schema": str(row["table_schema"]),
+            "name": str(row["table_name"]),
+            "rows": None if row.get("row_count") is None else int(row["row_count"]),
+            "bytes": None if row.get("bytes") is None else int(row["bytes"]),
+            "clustering_key": str(row["clustering_key"]) if row.get("clustering_key") else None,
+        }
+        for row in rows
+    ]
 
 
 def clustering_information(run: Run, table: str, columns: Sequence[str] | None = None) -> dict[str, Any]:

@@ -25,7 +25,12 @@ from snowflake.connector import errors as sf_errors
 
 from sqltune.connectors.errors import ConnectionError, QueryError
 from sqltune.connectors.lifecycle import Closing
-from sqltune.connectors.snowflake.catalog import clustering_cost, clustering_information, load_schema
+from sqltune.connectors.snowflake.catalog import (
+    clustering_cost,
+    clustering_information,
+    load_schema,
+    table_statistics,
+)
 from sqltune.connectors.snowflake.history import (
     HISTORY_VIEW,
     SnowflakeStatement,
@@ -67,6 +72,11 @@ class SnowflakeConnection(Closing):
         self._secrets = tuple(secrets)
         self._display = display
         self._owned = owned
+
+    @property
+    def address(self) -> str:
+        """``account/database.schema`` (and the warehouse): what messages and snapshots name, no credentials."""
+        return self._display
 
     # -- lifecycle ------------------------------------------------------------------------------------
     def close(self) -> None:
@@ -170,6 +180,11 @@ class SnowflakeConnection(Closing):
         key, which is how to evaluate a key before defining it; a table without a clustering key needs it.
         """
         return clustering_information(self._rows, table, columns)
+
+    def table_statistics(self, database: str | None = None) -> list[dict[str, Any]]:
+        """Every base table's row count, bytes and clustering key (see
+        :func:`~sqltune.connectors.snowflake.catalog.table_statistics`)."""
+        return table_statistics(self._rows, database)
 
     def clustering_cost(self, table: str, columns: Sequence[str]) -> dict[str, Any]:
         """``SYSTEM$ESTIMATE_AUTOMATIC_CLUSTERING_COSTS`` of ``table`` clustered by ``columns``, parsed (see
