@@ -97,8 +97,13 @@ class SqlTuneHook(BaseHook):
 
     @contextmanager
     def _snowflake(self) -> Iterator[Any]:
-        from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
-
+        try:
+            from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
+        except ImportError:
+            raise AirflowException(
+                f"connection {self.conn_id!r} is a Snowflake connection: "
+                "pip install apache-airflow-providers-snowflake 'sqltune[snowflake]'"
+            ) from None
         from sqltune.connectors.snowflake import connect
 
         raw = SnowflakeHook(snowflake_conn_id=self.conn_id).get_conn()
