@@ -6,8 +6,8 @@ in-memory database of its own. fakesnow runs what it supports for real: connecti
 SHOW PRIMARY/UNIQUE KEYS, and the seeded ``SNOWFLAKE.ACCOUNT_USAGE.QUERY_HISTORY`` that ``query_history``
 groups and ranks. What it lacks
 (``EXPLAIN USING JSON``, ``GET_QUERY_OPERATOR_STATS``, ``SYSTEM$CLUSTERING_INFORMATION``, clustering keys,
-declared foreign keys) is answered by :class:`Scripted`, a connection that returns the fixture rows in
-``fixtures/snowflake`` for those statements only, in the shape the Python connector returns them (VARIANT
+declared foreign keys) is answered by ``snowflake_support.Scripted``, a connection that returns the fixture
+rows in ``fixtures/snowflake`` for those statements only, in the shape the Python connector returns them (VARIANT
 as JSON text, upper-case column names), and passes every other statement to fakesnow. The connector's
 code path is the same either way: it only sees a DB-API connection.
 """
@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 import pytest
-import snowflake.connector
 from snowflake.connector import errors as sf_errors
+from snowflake_support import Rows, fixture_text, one_value, scripted, table_rows
 
 from sqltune.connectors import ConnectionError, QueryError, QueryTimeout, WorkloadUnavailable
 from sqltune.connectors.snowflake import QUERY_TAG, SnowflakeConnection, SnowflakeStatement, connect
@@ -33,105 +32,9 @@ from sqltune.testing.fakesnow import QUERY_HISTORY_COLUMNS
 # fakesnow 0.12 warns on every DB-API result it builds from Arrow; not about sqltune.
 pytestmark = pytest.mark.filterwarnings("ignore:Arrow output on a DB-API result:UserWarning")
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "snowflake"
 SECRET = "Tr0ub4dor&3-horse"
 TOKEN = "ver:1-hint:3310-ETMsDgAAAYxJ"
-# fakesnow does not implement ALTER SESSION for these parameters; it answers them with a plain success.
-NOP = [r"^\s*ALTER SESSION SET (STATEMENT_TIMEOUT_IN_SECONDS|QUERY_TAG)\b"]
 QUERY_ID = "01b8e2f1-0306-9c4a-0002-b1f6000c81d2"
-
-Rows = tuple[list[str], list[tuple[Any, ...]]]
-Answer = Rows | BaseException | Callable[[Any], Rows]
-
-
-def fixture_text(name: str) -> str:
-    return (FIXTURES / name).read_text(encoding="utf-8")
-
-
-def one_value(column: str, value: Any) -> Rows:
-    return [column], [(value,)]
-
-
-def table_rows(rows: Sequence[Mapping[str, Any]]) -> Rows:
-    columns = list(rows[0])
-    return columns, [tuple(row[c] for c in columns) for row in rows]
-
-
-class ScriptedCursor:
-    def __init__(self, owner: Scripted) -> None:
-        self._owner = owner
-        self._rows: list[tuple[Any, ...]] = []
-        self.description: list[tuple[Any, ...]] | None = None
-
-    def execute(self, sql: str, params: Any = None, **kwargs: Any) -> ScriptedCursor:
-        self._owner.sent.append((sql, params, kwargs))
-        for pattern, answer in self._owner.script.items():
-            if re.search(pattern, sql, re.IGNORECASE | re.DOTALL):
-                if isinstance(answer, BaseException):
-                    raise answer
-                columns, rows = answer(self._real(sql, params, kwargs)) if callable(answer) else answer
-                self.description = [(name, None, None, None, None, None, True) for name in columns]
-                self._rows = list(rows)
-                return self
-        cursor = self._real(sql, params, kwargs)
-        self.description = [tuple(column) for column in cursor.description or ()]
-        self._rows = [tuple(row) for row in cursor.fetchall()] if cursor.description else []
-        return self
-
-    def _real(self, sql: str, params: Any, kwargs: Mapping[str, Any]) -> Any:
-        cursor = self._owner.real.cursor()
-        cursor.execute(sql, params, **kwargs)
-        return cursor
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        return self._rows
-
-    def close(self) -> None:
-        pass
-
-
-class Scripted:
-    """A snowflake.connector connection answering the statements matching ``script`` (regex -> rows, an
-    exception to raise, or a function of fakesnow's cursor for the same statement) and sending the rest to
-    the wrapped fakesnow connection. ``sent`` records (sql, params, execute kwargs)."""
-
-    def __init__(self, real: Any, script: Mapping[str, Answer] | None = None) -> None:
-        self.real = real
-        self.script = dict(script or {})
-        self.sent: list[tuple[str, Any, dict[str, Any]]] = []
-        self.database = real.database
-        self.schema = real.schema
-
-    def cursor(self) -> ScriptedCursor:
-        return ScriptedCursor(self)
-
-    def is_closed(self) -> bool:
-        return bool(self.real.is_closed())
-
-
-# A fresh in-memory database per connection; fakesnow reads these session parameters at login.
-ISOLATED = {"FAKESNOW_DB_PATH": ":isolated:", "nop_regexes": NOP}
-
-
-@pytest.fixture
-def fake(fakesnow_server: dict[str, Any]) -> dict[str, Any]:
-    """Connection settings for the fakesnow server: where it listens, an account, credentials it ignores."""
-    return {**fakesnow_server, "session_parameters": ISOLATED}
-
-
-@pytest.fixture
-def raw(fake: dict[str, Any]) -> Iterator[Any]:
-    """A plain connection to fakesnow (sqltune's own refuses to write) for setting up data."""
-    connection = snowflake.connector.connect(
-        account="fakesnow", user="fake", password="fake", database="ANALYTICS", schema="PUBLIC", **fake
-    )
-    yield connection
-    connection.close()
-
-
-def scripted(raw: Any, script: Mapping[str, Answer] | None = None) -> tuple[Scripted, SnowflakeConnection]:
-    wrapper = Scripted(raw, script)
-    return wrapper, connect(connection=wrapper)
 
 
 def run(raw: Any, *statements: str) -> None:

@@ -83,7 +83,7 @@ def test_a_mean_time_regression_without_a_plan_change(shop: str, tmp_path) -> No
     after = sqltune.take_snapshot(shop, timed(13.0))
     report = sqltune.compare_snapshots(before, after, time_factor=1.5)
     assert report.codes() == ["RG002"] and report.failed
-    assert "3.2x slower: mean 4.000 ms -> 13.0 ms" in report.findings[0].message
+    assert "3.2x slower: mean 4.0 ms -> 13.0 ms" in report.findings[0].message
     assert not sqltune.compare_snapshots(before, after, time_factor=4.0).failed
     assert not sqltune.compare_snapshots(before, after, min_mean_ms=20).failed
 

@@ -63,8 +63,10 @@ COMMANDS = {
     "layout": "sqltune.cli.layout",
     "lint": "sqltune.cli.lint",
     "plan": "sqltune.cli.plan",
+    "regressions": "sqltune.cli.snapshot",
     "rule": "sqltune.cli.rules",
     "rules": "sqltune.cli.rules",
+    "snapshot": "sqltune.cli.snapshot",
     "workload": "sqltune.cli.workload",
 }
 

@@ -60,6 +60,9 @@ def record_template(
         record.error = record.error or f"the {plan_format} plan could not be read"
     if graph is not None:
         record.cost = graph.total_cost
+        assigned = graph.details.get("bytes_assigned")
+        if record.cost is None and isinstance(assigned, int | float):
+            record.cost, record.cost_unit = float(assigned), "bytes"
         record.shape = plan_shape(graph)
         record.shape_fingerprint = shape_fingerprint(record.shape)
         record.relations = sorted({node.relation for node in graph.nodes if node.relation})

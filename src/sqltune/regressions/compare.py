@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqltune.core.findings import Severity
+from sqltune.core.units import format_duration
 from sqltune.plans.shape import changed_nodes
 from sqltune.regressions.capture import plan_of
 from sqltune.regressions.model import IndexUsage, Snapshot, TableStatistics, TemplateSnapshot
@@ -53,10 +54,6 @@ class Thresholds:
 def _finding(code: str, severity: Severity, message: str, kind: str, subject: str, **extra: Any) -> Regression:
     sql = str(extra.pop("sql", ""))
     return Regression(code, CODES[code][0], severity, message, kind, subject, sql, extra)
-
-
-def _ms(value: float | None) -> str:
-    return "?" if value is None else f"{value:,.1f} ms" if value >= 10 else f"{value:,.3f} ms"
 
 
 def _ratio(new: float | None, old: float | None) -> float | None:
@@ -139,7 +136,7 @@ class _Comparison:
                         "RG002",
                         Severity.ERROR if (slower or 0) >= self.limits.time_factor**2 else Severity.WARNING,
                         f"template {new.fingerprint} (rank {new.rank}) got {slower:.1f}x slower: mean "
-                        f"{_ms(old_mean)} -> {_ms(new_mean)} ({basis}), plan unchanged",
+                        f"{format_duration(old_mean)} -> {format_duration(new_mean)} ({basis}), plan unchanged",
                         "template",
                         new.fingerprint,
                         sql=new.sql,
@@ -155,7 +152,7 @@ class _Comparison:
                 "RG006",
                 Severity.INFO,
                 f"template {new.fingerprint} entered the top {self.limits.top} at rank {new.rank} ({where}): "
-                f"{new.calls:,} calls, {_ms(new.total_ms)} in total, mean {_ms(new.mean_ms)}",
+                f"{new.calls:,} calls, {format_duration(new.total_ms)} in total, mean {format_duration(new.mean_ms)}",
                 "template",
                 new.fingerprint,
                 sql=new.sql,
@@ -185,10 +182,13 @@ class _Comparison:
         parts = [f"plan of template {new.fingerprint} (rank {new.rank}) changed: " + "; ".join(described)]
         if old.cost is not None and new.cost is not None:
             factor = f" ({costlier:.1f}x)" if costlier else ""
-            parts.append(f"estimated cost {old.cost:,.2f} -> {new.cost:,.2f}{factor}")
+            what, digits = ("bytes assigned", 0) if new.cost_unit == "bytes" else ("estimated cost", 2)
+            parts.append(f"{what} {old.cost:,.{digits}f} -> {new.cost:,.{digits}f}{factor}")
         if times["new_mean_ms"] is not None and times["old_mean_ms"] is not None:
             ratio = f" ({times['time_ratio']:.1f}x)" if times["time_ratio"] else ""
-            parts.append(f"mean {_ms(times['old_mean_ms'])} -> {_ms(times['new_mean_ms'])}{ratio}")
+            parts.append(
+                f"mean {format_duration(times['old_mean_ms'])} -> {format_duration(times['new_mean_ms'])}{ratio}"
+            )
         parts.extend(context)
         parts.extend(f"{item['code']} {item['name']}: {item['message']}. {item['suggestion']}" for item in diagnosis)
         self.findings.append(
@@ -327,7 +327,7 @@ class _Comparison:
 
 def _summary(snapshot: Snapshot) -> dict[str, Any]:
     return {
-        "taken_at": snapshot.taken_at.isoformat(),
+        "taken_at": snapshot.taken_at.isoformat(timespec="seconds"),
         "engine": snapshot.engine,
         "database": snapshot.database,
         "templates": len(snapshot.templates),

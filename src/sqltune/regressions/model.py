@@ -43,7 +43,9 @@ class TemplateSnapshot:
 
     ``plan`` is the engine's EXPLAIN output as JSON (``plan_format`` says which, see
     :data:`sqltune.plans.FORMATS`); ``shape`` its :func:`~sqltune.plans.shape.plan_shape` lines and
-    ``shape_fingerprint`` their hash. ``error`` says why there is no plan (a timeout, a table that is gone).
+    ``shape_fingerprint`` their hash. ``cost`` is the planner's estimate in ``cost_unit``: PostgreSQL's cost
+    units, or on Snowflake the bytes the compiled plan assigns to its scans (Snowflake plans carry no cost).
+    ``error`` says why there is no plan (a timeout, a table that is gone).
     """
 
     fingerprint: str
@@ -56,6 +58,7 @@ class TemplateSnapshot:
     plan_format: str | None = None
     analyzed: bool = False
     cost: float | None = None
+    cost_unit: str = "cost"  # the planner's cost units; "bytes" where the engine plans bytes (Snowflake)
     shape: list[str] = field(default_factory=list)
     shape_fingerprint: str | None = None
     relations: list[str] = field(default_factory=list)  # tables the plan reads

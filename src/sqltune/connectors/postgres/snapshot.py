@@ -137,13 +137,10 @@ def take_snapshot(
     database's ``pg_stat_statements``) with their plans, and index and table statistics of ``schemas``
     (``None``: every user schema). ``timeout_s`` limits each statement."""
     limit = timeout_ms(timeout_s)
-    notes: list[str] = []
     cumulative = workload is None
     if workload is None:
         workload = Workload.from_pg_stat_statements(connection, limit=max(top * _READ_FACTOR, 100))
     templates = hot_templates(workload, top)
-    if len(templates) < top:
-        notes.append(f"the workload has {len(templates)} templates of queries or DML over user tables (top {top})")
     explain = partial(_explain, connection, analyze=analyze, timeout=limit)
     records = [
         explained(template, rank, explain, plan_format="postgres-json", errors=(DatabaseError, ValueError))
@@ -167,5 +164,5 @@ def take_snapshot(
         stats_reset=reset.isoformat() if reset is not None else None,
         top=top,
         analyze=analyze,
-        notes=notes + list(workload.notes),
+        notes=list(workload.notes),
     )
