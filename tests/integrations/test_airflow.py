@@ -149,7 +149,7 @@ def test_example_dag_passes_then_fails_on_a_dropped_index(
     assert states == {"snapshot": "success", "regressions": "failed", "lint": "upstream_failed"}, states
     # The readable report in the task log: the changed plan and the dropped index, with the template's SQL.
     assert "RG001" in log and "RG004" in log and "orders_customer_idx" in log, log[-6000:]
-    assert f"FROM {database.schema}.orders WHERE customer_id" in log
+    assert f"FROM {database.schema}.orders WHERE customer_id" in log and "FAILED: regressions found" in log
 
     by_day: dict[str, dict[str, Any]] = {}
     for xcom in airflow_home.xcoms(DAG_ID):

@@ -9,7 +9,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from sqltune.integrations.airflow.operators.results import fail, write_json
+from sqltune.integrations.airflow.operators.results import fail, write_text
 
 __all__ = ["REPORT_FILE", "SqlTuneRegressionOperator"]
 
@@ -81,11 +81,22 @@ class SqlTuneRegressionOperator(BaseOperator):
         from sqltune.api import compare_snapshots
         from sqltune.integrations.airflow.history import previous_snapshot
         from sqltune.regressions import Snapshot
+        from sqltune.reporters.regressions import render_regressions
 
         old = Path(self.old) if self.old else previous_snapshot(self.new)
         if old is None:
             self.log.info("sqltune regressions: no snapshot before %s to compare with (a first run)", self.new)
-            return {"old": None, "new": str(self.new), "compared": False, "failed": False, "regressions": 0}
+            return {
+                "old": None,
+                "new": str(self.new),
+                "compared": False,
+                "findings": 0,
+                "regressions": 0,
+                "failed": False,
+                "codes": [],
+                "report": None,
+                "messages": [],
+            }
         report = compare_snapshots(
             Snapshot.load(old),
             Snapshot.load(self.new),
@@ -96,8 +107,8 @@ class SqlTuneRegressionOperator(BaseOperator):
             depth_factor=self.depth_factor,
             fail_on=self.fail_on,
         )
-        path = write_json(Path(self.report_dir or self.new) / REPORT_FILE, report.to_dict())
-        self.log.info("sqltune regressions from %s to %s:\n%s", old, self.new, readable(report))
+        path = write_text(Path(self.report_dir or self.new) / REPORT_FILE, render_regressions(report, "json"))
+        self.log.info("sqltune regressions from %s to %s:\n%s", old, self.new, render_regressions(report, "text"))
         summary = {
             "old": str(old),
             "new": str(self.new),
@@ -112,17 +123,3 @@ class SqlTuneRegressionOperator(BaseOperator):
         if report.failed and self.fail_on_regression:
             fail(context, summary, f"sqltune: {len(report.regressions)} regression(s) since {old} (report: {path})")
         return summary
-
-
-def readable(report: Any) -> str:
-    """The report for the task log: one paragraph per finding, worst first, with the template's SQL."""
-    lines = [
-        f"{len(report.findings)} finding(s), {len(report.regressions)} regression(s); "
-        f"{report.compared} template(s) in both snapshots"
-    ]
-    for finding in report.findings:
-        lines.append(f"  {finding.severity} {finding.code} {finding.name} {finding.path}: {finding.message}")
-        if finding.sql:
-            lines.append("      " + " ".join(finding.sql.split())[:300])
-    lines += [f"  note: {note}" for note in report.notes]
-    return "\n".join(lines)

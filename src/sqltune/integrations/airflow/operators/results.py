@@ -7,14 +7,13 @@ say what failed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
 from airflow.sdk.exceptions import AirflowFailException
 
-__all__ = ["fail", "write_json", "write_text"]
+__all__ = ["fail", "write_text"]
 
 
 def write_text(path: str | Path, text: str) -> str:
@@ -23,11 +22,6 @@ def write_text(path: str | Path, text: str) -> str:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     return str(target)
-
-
-def write_json(path: str | Path, data: Any) -> str:
-    """Write ``data`` as indented JSON to ``path``; the path written."""
-    return write_text(path, json.dumps(data, indent=2, default=str) + "\n")
 
 
 def fail(context: Mapping[str, Any], summary: Mapping[str, Any], message: str) -> NoReturn:
