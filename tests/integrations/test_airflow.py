@@ -106,6 +106,9 @@ def database(pg_dsn: str) -> Iterator[Database]:
     uri = (
         f"postgresql://{role}:{quote(password, safe='')}@{params.get('host') or '127.0.0.1'}:"
         f"{params.get('port') or 5432}/{params.get('dbname') or 'postgres'}"
+        # Query parameters become the connection's extras, which the hook passes to libpq: the workload's
+        # unqualified table name resolves only through this search_path.
+        f"?options={quote(f'-c search_path={schema}', safe='')}&connect_timeout=10"
     )
     try:
         yield Database(schema, role, password, uri)
@@ -122,7 +125,7 @@ def test_example_dag_passes_then_fails_on_a_dropped_index(
     import psycopg
 
     workload = tmp_path / "workload.sql"
-    workload.write_text(f"SELECT id, total FROM {database.schema}.orders WHERE customer_id = 42;\n")
+    workload.write_text("SELECT id, total FROM orders WHERE customer_id = 42;\n")
     sql = tmp_path / "sql"
     sql.mkdir()
     (sql / "report.sql").write_text(f"SELECT id, total FROM {database.schema}.orders WHERE customer_id = 7;\n")
@@ -149,7 +152,7 @@ def test_example_dag_passes_then_fails_on_a_dropped_index(
     assert states == {"snapshot": "success", "regressions": "failed", "lint": "upstream_failed"}, states
     # The readable report in the task log: the changed plan and the dropped index, with the template's SQL.
     assert "RG001" in log and "RG004" in log and "orders_customer_idx" in log, log[-6000:]
-    assert f"FROM {database.schema}.orders WHERE customer_id" in log and "FAILED: regressions found" in log
+    assert "sql: SELECT id, total FROM orders WHERE customer_id = 42" in log and "FAILED: regressions found" in log
 
     by_day: dict[str, dict[str, Any]] = {}
     for xcom in airflow_home.xcoms(DAG_ID):
