@@ -6,6 +6,7 @@ timed executions, for the time regressions); the plans are the server's own.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import psycopg
@@ -102,3 +103,40 @@ def test_snapshots_save_and_load_and_never_write(shop: str, run_sql: Callable[..
     path = snapshot.save(tmp_path / "snap")
     assert path.name == "snapshot.json"
     assert Snapshot.load(tmp_path / "snap") == snapshot == Snapshot.load(path)
+
+
+def wait_for_counter(dsn: str, query: str, at_least: int) -> None:
+    """Until the statistics ``query`` reads reach ``at_least``: a backend reports its counters when it goes
+    idle or exits, a moment after its client has moved on."""
+    with psycopg.connect(dsn, autocommit=True) as db:
+        for _ in range(100):
+            db.execute("SELECT pg_stat_clear_snapshot()")
+            row = db.execute(query).fetchone()
+            if row and row[0] >= at_least:
+                return
+            time.sleep(0.05)
+    raise AssertionError(f"{query} never reached {at_least}")
+
+
+SEQ_SCANS = "SELECT seq_scan FROM pg_stat_user_tables WHERE relname = 'orders'"
+INDEX_SCANS = "SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = 'orders_customer_idx'"
+
+
+def test_an_index_that_stopped_being_used_while_its_table_was_read(shop: str, run_sql: Callable[..., None]) -> None:
+    run_sql(shop, BY_CUSTOMER, *[(n,) for n in range(1, 10)])
+    wait_for_counter(shop, INDEX_SCANS, 9)
+    with psycopg.connect(shop) as db:
+        seq_before = db.execute(SEQ_SCANS).fetchone()[0]
+    before = sqltune.take_snapshot(shop)
+    used = next(index for index in before.indexes if index.name == "orders_customer_idx")
+    assert used.scans and used.scans >= 9 and used.size_bytes and used.definition.startswith("CREATE INDEX")
+
+    # The application now reads orders another way: by amount, which no index serves.
+    run_sql(shop, "SELECT count(*) FROM orders WHERE total > %s", *[(n,) for n in range(5)])
+    wait_for_counter(shop, SEQ_SCANS, seq_before + 5)
+    after = sqltune.take_snapshot(shop)
+
+    report = sqltune.compare_snapshots(before, after)
+    unused = [finding for finding in report.findings if finding.code == "RG003"]
+    assert [finding.subject for finding in unused] == ["public.orders_customer_idx"]
+    assert unused[0].details["seq_scans"] >= 5 and "was not used since the old snapshot" in unused[0].message
