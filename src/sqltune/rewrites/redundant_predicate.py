@@ -107,25 +107,33 @@ def _sites_in(select: exp.Select, scope: Scope, graph: QueryGraph) -> list[Site]
     lists = _lists(select, scope)
     for owner, terms in lists:
         pool = _filters(owner, lists, scope)
-        for position, term in enumerate(terms):
-            reason = _redundant(term, terms[:position], owner, pool, scope, graph)
+        seen: set[exp.Expression] = set()  # the conjuncts before, by structure (a set: 10,000-term chains)
+        for term in terms:
+            reason = _redundant(term, seen, owner, pool, scope, graph)
+            seen.add(term)
             if reason is not None and (owner == WHERE or len(terms) > 1):  # an ON clause keeps a condition
                 sites.append(Site(_drop(select, scope.items[owner].join if owner != WHERE else None, term), reason))
-    for term in lists[0][1] if lists and lists[0][0] == WHERE else []:
-        sites += _repeated_inside(select, scope, term, lists[0][1])
+    where = lists[0][1] if lists and lists[0][0] == WHERE else []
+    holders = [term for term in where if term.find(exp.Select) is not None]
+    if holders:  # the outer conditions' text once per SELECT, not once per conjunct (10,000-term chains)
+        others = [t for t in where if is_deterministic(t) and t.find(exp.Query) is None]
+        known = {_outer_form(t, scope): t for t in others}
+        rejected = {_outer_form(o, scope): t for t in others for o in null_rejected(t) if isinstance(o, exp.Column)}
+        for holder in holders:
+            sites += _repeated_inside(select, scope, holder, known, rejected)
     return sites
 
 
 def _redundant(
     term: exp.Expression,
-    before: list[exp.Expression],
+    before: set[exp.Expression],
     owner: int,
     pool: list[exp.Expression],
     scope: Scope,
     graph: QueryGraph,
 ) -> str | None:
     """Why ``term`` (a conjunct of list ``owner``) is implied, or ``None``."""
-    if is_deterministic(term) and any(term == earlier for earlier in before):
+    if is_deterministic(term) and term in before:
         return f"{shown(term)} is already required once"
     tested = not_null_tested(term)
     if tested is not None:
@@ -212,12 +220,15 @@ def _outer_form(node: exp.Expression, outer: Scope, inner: Scope | None = None) 
 
 
 def _repeated_inside(
-    select: exp.Select, scope: Scope, holder: exp.Expression, terms: list[exp.Expression]
+    select: exp.Select,
+    scope: Scope,
+    holder: exp.Expression,
+    known: dict[str | None, exp.Expression],
+    rejected: dict[str | None, exp.Expression],
 ) -> list[Site]:
-    """Conditions of a subquery in the WHERE conjunct ``holder`` that another outer conjunct already implies."""
-    others = [t for t in terms if t is not holder and is_deterministic(t) and t.find(exp.Query) is None]
-    known = {_outer_form(t, scope): t for t in others}
-    rejected = {_outer_form(o, scope): t for t in others for o in null_rejected(t) if isinstance(o, exp.Column)}
+    """Conditions of a subquery in the WHERE conjunct ``holder`` that another outer conjunct already implies
+    (``known``: the outer conjuncts without subqueries by their text; ``rejected``: the columns they reject
+    NULL in)."""
     sites: list[Site] = []
     for inner_select in holder.find_all(exp.Select):
         parent = inner_select.parent
