@@ -26,9 +26,9 @@ from sqltune.rewrites import RewriteReport, rewrite
 from sqltune.schema import Schema
 
 #: Examples per rule in the regular suite; the "thorough" hypothesis profile runs the slow marker instead.
-EXAMPLES = int(os.environ.get("SQLTUNE_REWRITE_EXAMPLES", "1000"))
+EXAMPLES = int(os.environ.get("SQLTUNE_REWRITE_EXAMPLES", "300"))
 DUCKDB_EXAMPLES = int(os.environ.get("SQLTUNE_REWRITE_DUCKDB_EXAMPLES", "120"))
-MARIADB_EXAMPLES = int(os.environ.get("SQLTUNE_REWRITE_MARIADB_EXAMPLES", "300"))
+MARIADB_EXAMPLES = int(os.environ.get("SQLTUNE_REWRITE_MARIADB_EXAMPLES", "100"))
 
 FLAGS = ("a_nn", "k_unique", "pid_nn", "fk", "v_nn")
 
