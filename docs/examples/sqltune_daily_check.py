@@ -44,6 +44,7 @@ with DAG(
         conn_id=setting("sqltune_conn_id", "sqltune_postgres"),
         out_dir=setting("sqltune_snapshot_dir", "/var/lib/sqltune/snapshots") + "/{{ ds_nodash }}",
         workload=setting("sqltune_workload", ""),
+        schemas=setting("sqltune_schemas", ""),  # comma-separated; empty: every schema
         top=50,
     )
     regressions = SqlTuneRegressionOperator(

@@ -136,6 +136,8 @@ def test_example_dag_passes_then_fails_on_a_dropped_index(
         "AIRFLOW_VAR_SQLTUNE_SNAPSHOT_DIR": str(snapshots),
         "AIRFLOW_VAR_SQLTUNE_WORKLOAD": str(workload),
         "AIRFLOW_VAR_SQLTUNE_SQL_DIR": str(sql),
+        # Only this test's schema: other tests of the run create and drop tables on the same server.
+        "AIRFLOW_VAR_SQLTUNE_SCHEMAS": database.schema,
     }
 
     first = airflow_home.dags_test(DAG_ID, "2024-01-01", env=env)

@@ -33,7 +33,7 @@ class SqlTuneSnapshotOperator(BaseOperator):
     ``indexes``, ``tables``, ``errors``.
     """
 
-    template_fields: Sequence[str] = ("conn_id", "out_dir", "workload", "database")
+    template_fields: Sequence[str] = ("conn_id", "out_dir", "workload", "database", "schemas")
     ui_color = "#e0f0e3"
 
     def __init__(
@@ -46,7 +46,7 @@ class SqlTuneSnapshotOperator(BaseOperator):
         analyze: bool = False,
         timeout_s: float = 30.0,
         database: str | None = None,
-        schemas: Sequence[str] | None = None,
+        schemas: Sequence[str] | str | None = None,
         days: int = 1,
         **kwargs: Any,
     ) -> None:
@@ -75,7 +75,7 @@ class SqlTuneSnapshotOperator(BaseOperator):
                 top=self.top,
                 analyze=self.analyze,
                 timeout_s=self.timeout_s,
-                schemas=self.schemas,
+                schemas=_schemas(self.schemas),
                 days=self.days,
             )
         file = snapshot.save(self.out_dir)
@@ -102,3 +102,10 @@ class SqlTuneSnapshotOperator(BaseOperator):
             file,
         )
         return summary
+
+
+def _schemas(value: Sequence[str] | str | None) -> list[str] | None:
+    """The schemas as a list: a templated string is comma-separated (an Airflow Variable), empty meaning all."""
+    if isinstance(value, str):
+        return [name.strip() for name in value.split(",") if name.strip()] or None
+    return list(value) if value else None
