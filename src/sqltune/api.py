@@ -194,7 +194,7 @@ def check_dbt(
             config=config or load_config(start=project_dir),
         )
 
-    if connection is None or hasattr(connection, "explain"):
+    if connection is None or _opened(connection):
         return step(connection)
     from sqltune.connectors.engines import require_engine
     from sqltune.connectors.postgres import connect
@@ -208,14 +208,16 @@ def check_dbt(
 _LIVE_WORKLOADS = {"pg_stat_statements", "query_history"}
 
 
+def _opened(connection: Any) -> bool:
+    """``connection`` is already a sqltune connection (PostgreSQL, Snowflake...), not something to open one from."""
+    return type(connection).__module__.startswith("sqltune.connectors.")
+
+
 def _snapshot_connection(connection: Any, timeout_s: float) -> tuple[Any, bool]:
     """A sqltune connection for ``connection`` and whether it was opened here (then it is closed here)."""
-    kind = type(connection)
-    if kind.__name__ in ("PostgresConnection", "SnowflakeConnection") and kind.__module__.startswith(
-        "sqltune.connectors."
-    ):
+    if _opened(connection):
         return connection, False
-    if kind.__module__.startswith("snowflake.connector"):  # an open snowflake.connector connection: wrapped
+    if type(connection).__module__.startswith("snowflake.connector"):  # an open snowflake.connector connection: wrapped
         from sqltune.connectors.snowflake import connect as wrap
 
         return wrap(connection=connection, statement_timeout_s=timeout_s), False
